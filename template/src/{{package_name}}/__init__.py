@@ -1,0 +1,1 @@
+"""The project package: the pipeline steps over Spark, Delta Lake and MLflow."""

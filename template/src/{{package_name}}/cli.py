@@ -1,0 +1,131 @@
+"""Command line: thin. It parses, builds the context and calls the steps."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from .config import load_config, parse_overrides
+from .data.generator import Drift
+from .data.pipeline import generate_raw_data
+from .errors import PipelineError
+from .pipelines import STEPS, StepResult, plan_all, run_step
+from .runtime import Context, build_context
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+console = Console(stderr=True)
+
+StepName = Enum("StepName", {name: name for name in [*STEPS, "all"]}, type=str)  # type: ignore[misc]
+EnvOption = Annotated[str, typer.Option("--env", "-e", help="Environment: a file conf/<env>.yml.")]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a config key for this run, e.g. --set data.seed=7."),
+]
+
+
+@app.command()
+def run(
+    step: Annotated[StepName, typer.Argument(help="A step, or `all` for the whole pipeline.")],
+    env: EnvOption = "local",
+    set_: SetOption = None,
+) -> None:
+    """Run one step of the pipeline, or all of them in order."""
+    with _errors_reported():
+        ctx, startup = _context(env, set_ or [])
+        names = plan_all(ctx) if step.value == "all" else [step.value]
+        results = [_run_with_progress(name, ctx) for name in names]
+        _print_summary(env, startup, results)
+
+
+@app.command()
+def generate(
+    env: EnvOption = "local",
+    transactions: Annotated[int | None, typer.Option(help="Number of transactions.")] = None,
+    customers: Annotated[int | None, typer.Option(help="Number of customers.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    amount_scale: Annotated[float, typer.Option(help="Drift: multiply every amount.")] = 1.0,
+    foreign_rate: Annotated[float, typer.Option(help="Drift: share of payments abroad.")] = 0.06,
+    night_rate: Annotated[
+        float | None, typer.Option(help="Drift: share of night payments.")
+    ] = None,
+) -> None:
+    """(Re)generate the synthetic raw tables, optionally larger, re-seeded or drifted."""
+    sizes = {"n_transactions": transactions, "n_customers": customers, "seed": seed}
+    overrides = {"data": {k: v for k, v in sizes.items() if v is not None}}
+    with _errors_reported():
+        ctx, startup = _context(env, [], overrides)
+        drift = Drift(amount_scale=amount_scale, foreign_rate=foreign_rate, night_rate=night_rate)
+        started = time.perf_counter()
+        with console.status("[bold]data[/] generating"):
+            summary = generate_raw_data(ctx, drift)
+        _print_summary(env, startup, [StepResult("data", time.perf_counter() - started, summary)])
+
+
+@app.command()
+def steps() -> None:
+    """List the pipeline steps in the order `run all` runs them."""
+    for step in STEPS.values():
+        console.print(f"[bold]{step.name:<10}[/] {step.description}")
+
+
+def main() -> None:
+    app()
+
+
+def _context(env: str, pairs: list[str], overrides: dict | None = None) -> tuple[Context, float]:
+    _setup_logging()
+    config = load_config(env, overrides=overrides or parse_overrides(pairs))
+    started = time.perf_counter()
+    with console.status(f"starting the [bold]{config.runtime.kind}[/] runtime ({env})"):
+        ctx = build_context(config)
+    return ctx, time.perf_counter() - started
+
+
+def _run_with_progress(name: str, ctx: Context) -> StepResult:
+    with console.status(f"[bold]{name}[/] running: {STEPS[name].description}"):
+        result = run_step(name, ctx)
+    console.print(f"[green]✓[/] {name} ({result.seconds:.1f}s)")
+    return result
+
+
+def _print_summary(env: str, startup: float, results: list[StepResult]) -> None:
+    table = Table(title=f"Pipeline summary ({env})", title_justify="left")
+    table.add_column("step")
+    table.add_column("seconds", justify="right")
+    table.add_column("result")
+    table.add_row("runtime start", f"{startup:.1f}", "Spark session and adapters")
+    for result in results:
+        details = ", ".join(f"{k}: {v}" for k, v in result.summary.items())
+        table.add_row(result.step, f"{result.seconds:.1f}", details)
+    total = startup + sum(r.seconds for r in results)
+    table.add_row("[bold]total", f"[bold]{total:.1f}", "")
+    Console().print(table)
+
+
+@contextmanager
+def _errors_reported() -> Iterator[None]:
+    """Print a PipelineError as one clear message and exit with its code; no traceback."""
+    try:
+        yield
+    except PipelineError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False)],
+    )
+    for noisy in ("py4j", "mlflow", "alembic", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

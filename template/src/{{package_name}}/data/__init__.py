@@ -1,0 +1,1 @@
+"""Raw data: column names, the data contract and a synthetic data generator."""

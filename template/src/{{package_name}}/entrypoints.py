@@ -1,0 +1,42 @@
+"""One entry point per step, for Databricks wheel tasks: `<script> --env staging`.
+
+They call the same steps as the CLI, so a job runs exactly what runs on a laptop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from .config import load_config, parse_overrides
+from .errors import PipelineError
+from .pipelines import run_step
+from .runtime import build_context
+
+
+def _entry(step: str) -> None:
+    parser = argparse.ArgumentParser(prog=step, description=f"Run the `{step}` step.")
+    parser.add_argument("--env", default="local")
+    parser.add_argument("--set", dest="overrides", action="append", default=[])
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        ctx = build_context(load_config(args.env, overrides=parse_overrides(args.overrides)))
+        result = run_step(step, ctx)
+    except PipelineError as exc:
+        logging.error("%s", exc)
+        sys.exit(exc.exit_code)
+    logging.info("%s done in %.1fs: %s", step, result.seconds, result.summary)
+
+
+def data() -> None:
+    _entry("data")
+
+
+def features() -> None:
+    _entry("features")
+
+
+def train() -> None:
+    _entry("train")

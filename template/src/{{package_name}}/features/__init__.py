@@ -1,0 +1,1 @@
+"""Feature computation: per-transaction features, customer aggregates, point-in-time assembly."""

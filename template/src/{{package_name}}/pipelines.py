@@ -1,0 +1,79 @@
+"""The steps of the pipeline, in order, and what each one produces. `all` runs them in order."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .data.pipeline import generate_raw_data
+from .errors import TableNotFoundError
+from .features.pipeline import build_features
+from .runtime import Context
+from .training.pipeline import train_model
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    run: Callable[[Context], dict[str, Any]]
+    produces: tuple[str, ...]  # logical table names (attributes of config.tables)
+    description: str
+
+    def produces_tables(self, ctx: Context) -> list[str]:
+        return [getattr(ctx.config.tables, name) for name in self.produces]
+
+
+STEPS: dict[str, Step] = {
+    step.name: step
+    for step in (
+        Step(
+            "data",
+            generate_raw_data,
+            ("raw_customers", "raw_transactions", "raw_labels"),
+            "generate synthetic raw data (stands in for ingestion)",
+        ),
+        Step(
+            "features",
+            build_features,
+            ("quarantine", "transaction_features", "customer_features"),
+            "data contract, feature computation, upsert into feature tables",
+        ),
+        Step("train", train_model, (), "train, evaluate, log and register a model version"),
+    )
+}
+
+
+@dataclass
+class StepResult:
+    step: str
+    seconds: float
+    summary: dict[str, Any] = field(default_factory=dict)
+    skipped: str | None = None
+
+
+def run_step(name: str, ctx: Context) -> StepResult:
+    step = STEPS[name]
+    started = time.perf_counter()
+    try:
+        summary = step.run(ctx)
+    except TableNotFoundError as missing:
+        producer = producer_of(missing.table, ctx)
+        raise TableNotFoundError(
+            missing.table, ctx.tables.full_name(missing.table), produced_by=producer
+        ) from None
+    return StepResult(name, time.perf_counter() - started, summary)
+
+
+def plan_all(ctx: Context) -> list[str]:
+    """`all`: every step, but keep existing raw data (it stands in for a real source)."""
+    raw_present = all(ctx.tables.exists(t) for t in STEPS["data"].produces_tables(ctx))
+    return [name for name in STEPS if not (name == "data" and raw_present)]
+
+
+def producer_of(table_name: str, ctx: Context) -> str | None:
+    for step in STEPS.values():
+        if table_name in step.produces_tables(ctx):
+            return step.name
+    return None

@@ -1,0 +1,44 @@
+"""The context object every pipeline receives. This is the only place that looks at the runtime."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from ..config import Config
+from .spark import databricks_spark, local_spark
+from .tables import LocalDeltaTables, Tables, UnityCatalogTables
+from .tracking import Tracking, databricks_tracking, local_tracking
+
+
+@dataclass(frozen=True)
+class Context:
+    config: Config
+    spark: SparkSession
+    tables: Tables
+    tracking: Tracking
+
+
+def build_context(config: Config, spark: SparkSession | None = None) -> Context:
+    """Pick the three adapters for the configured runtime (`spark` may be shared, e.g. by tests)."""
+    runtime = config.runtime
+    if runtime.kind == "local":
+        root = Path(runtime.root).resolve()
+        spark = spark or local_spark(runtime.spark_master)
+        return Context(
+            config=config,
+            spark=spark,
+            tables=LocalDeltaTables(spark, root / "tables"),
+            tracking=local_tracking(root / "mlflow", config.model.experiment, config.model.name),
+        )
+    spark = spark or databricks_spark()
+    return Context(
+        config=config,
+        spark=spark,
+        tables=UnityCatalogTables(spark, runtime.catalog, runtime.schema_),
+        tracking=databricks_tracking(
+            runtime.experiment, runtime.catalog, runtime.schema_, config.model.name
+        ),
+    )

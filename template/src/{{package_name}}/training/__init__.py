@@ -1,0 +1,1 @@
+"""Training: the point-in-time training set, the model, its evaluation and registration."""
