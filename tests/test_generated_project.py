@@ -1,0 +1,137 @@
+"""Slow tier: install the default project with its own setup, run its tests and its pipeline.
+
+Everything runs in the rendered project with its own venv (`uv sync` makes it; uv's global cache
+keeps that cheap after the first time). What the pipeline wrote is read back with the project's
+own deltalake and MLflow, through `uv run python`, since this repository's env has neither.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.slow
+
+# A cold uv cache builds pyspark from its ~450 MB source archive: minutes, not seconds.
+SETUP_TIMEOUT = 1800
+TESTS_TIMEOUT = 900
+PIPELINE_TIMEOUT = 600
+
+# Run inside the project's venv: prints the Delta tables (rows, version) and the local registry.
+INSPECT_OUTPUTS = """
+import json, pathlib, mlflow
+from deltalake import DeltaTable
+
+root = pathlib.Path(".local")
+tables = {}
+for path in sorted((root / "tables").iterdir()):
+    if DeltaTable.is_deltatable(str(path)):
+        table = DeltaTable(str(path))
+        tables[path.name] = {
+            "rows": table.to_pyarrow_dataset().count_rows(),
+            "version": table.version(),
+            "path": str(path.resolve()),
+        }
+store = f"sqlite:///{(root / 'mlflow' / 'mlflow.db').resolve()}"
+client = mlflow.MlflowClient(tracking_uri=store, registry_uri=store)
+models = {}
+for model in client.search_registered_models():
+    versions = {}
+    for version in client.search_model_versions(f"name='{model.name}'"):
+        run = client.get_run(version.run_id) if version.run_id else None
+        versions[version.version] = {
+            "tags": version.tags,
+            "aliases": list(version.aliases),
+            "description": version.description,
+            "metrics": run.data.metrics if run else {},
+        }
+    models[model.name] = versions
+print("INSPECT" + json.dumps({"tables": tables, "models": models}))
+"""
+
+
+@pytest.fixture(scope="module")
+def installed(render_writable, run_command, uv) -> Path:
+    """The default scenario rendered in its own folder and set up with `uv sync`."""
+    project = render_writable("default")
+    run_command(project, [uv, "sync"], SETUP_TIMEOUT)
+    return project
+
+
+@pytest.fixture(scope="module")
+def answers(installed: Path) -> dict:
+    return yaml.safe_load((installed / ".copier-answers.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def config(installed: Path) -> dict:
+    return yaml.safe_load((installed / "conf" / "project.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def pipeline_output(installed: Path, answers: dict, run_command, uv) -> str:
+    """`uv run <slug> run all`: the whole local pipeline on the default data size."""
+    result = run_command(
+        installed, [uv, "run", answers["project_slug"], "run", "all"], PIPELINE_TIMEOUT
+    )
+    return result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def outputs(installed: Path, pipeline_output: str, run_command, uv) -> dict:
+    """The tables and registered models the pipeline left in `.local/`."""
+    result = run_command(installed, [uv, "run", "python", "-c", INSPECT_OUTPUTS], 300)
+    marker = next(line for line in result.stdout.splitlines() if line.startswith("INSPECT"))
+    return json.loads(marker.removeprefix("INSPECT"))
+
+
+def test_the_project_test_suite_passes(installed: Path, run_command, uv):
+    result = run_command(installed, [uv, "run", "pytest", "-q"], TESTS_TIMEOUT)
+    summary = result.stdout.strip().splitlines()[-1]
+    assert " passed" in summary
+    assert "failed" not in summary
+    assert "error" not in summary
+
+
+def test_the_pipeline_prints_a_summary_of_every_step(pipeline_output: str):
+    assert "Pipeline summary (local)" in pipeline_output
+    for row in ("runtime start", "data", "features", "train", "total"):
+        assert f"│ {row}" in pipeline_output, f"no {row!r} row in the summary"
+
+
+def test_the_pipeline_writes_the_raw_tables_at_the_default_size(outputs: dict, config: dict):
+    tables, names = outputs["tables"], config["tables"]
+    assert config["data"]["n_transactions"] == 100_000, "the documented default data size"
+    assert tables[names["raw_transactions"]]["rows"] == 100_000
+    assert tables[names["raw_customers"]]["rows"] == config["data"]["n_customers"]
+    assert tables[names["raw_labels"]]["rows"] == 100_000
+
+
+def test_every_raw_transaction_becomes_a_feature_row_or_is_quarantined(outputs: dict, config: dict):
+    tables, names = outputs["tables"], config["tables"]
+    raw = tables[names["raw_transactions"]]["rows"]
+    quarantined = tables[names["quarantine"]]["rows"]
+    features = tables[names["transaction_features"]]["rows"]
+    assert features + quarantined == raw
+    assert 0 < quarantined <= config["contract"]["max_reject_rate"] * raw
+    assert tables[names["customer_features"]]["rows"] > config["data"]["n_customers"]
+
+
+def test_the_model_is_registered_with_lineage_to_the_tables_it_read(
+    outputs: dict, config: dict, answers: dict
+):
+    assert answers["model_name"] == "fraud_detection_model"
+    versions = outputs["models"][answers["model_name"]]
+    first = versions["1"]
+    assert first["description"]
+    for key in ("raw_labels", "transaction_features", "customer_features"):
+        table = config["tables"][key]
+        written = outputs["tables"][table]
+        assert first["tags"][f"lineage.{table}.table"] == written["path"]
+        read_version = first["tags"][f"lineage.{table}.version"]
+        assert read_version.isdigit()
+        assert int(read_version) <= written["version"]
+    assert first["metrics"]["roc_auc"] > 0.75, "the synthetic fraud signal is learnable"

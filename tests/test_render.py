@@ -1,0 +1,209 @@
+"""Fast tier: every named scenario renders into a clean, parseable, lint-clean project.
+
+The exact file set of each scenario is kept in `tests/snapshots/<scenario>.txt`. When the
+template gains or loses files on purpose, regenerate the snapshots and review the diff:
+
+    UPDATE_SNAPSHOTS=1 uv run pytest tests/test_render.py
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import yaml
+
+if TYPE_CHECKING:
+    from conftest import RenderedProject
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SNAPSHOTS_DIR = REPO_ROOT / "tests" / "snapshots"
+UPDATE_SNAPSHOTS = os.environ.get("UPDATE_SNAPSHOTS") == "1"
+
+# `{{`, `{%` and `{#` left by Jinja; `${{ ... }}` (GitHub Actions, Azure Pipelines) and `${#x}`
+# (shell) are not Jinja.
+JINJA_MARKER = re.compile(r"(?<!\$)\{\{|\{%|(?<!\$)\{#")
+# Databricks job "dynamic value references" look like Jinja but are meant to stay:
+# {{job.id}}, {{tasks.<task>.values.<key>}}, {{workspace.url}}, legacy {{run_id}}, ...
+DATABRICKS_DYNAMIC_VALUE = re.compile(
+    r"\{\{\s*(?:(?:job|task|tasks|workspace|backfill)\.[\w.\[\]-]+"
+    r"|job_id|run_id|parent_run_id|task_key|task_retry_count|start_date|start_time)\s*\}\}"
+)
+CI_FILES = (".github", ".gitlab-ci.yml", "azure-pipelines.yml", ".azure-pipelines")
+
+
+def text_files(project: RenderedProject, *suffixes: str) -> list[Path]:
+    """The project's text files, optionally only those ending with one of `suffixes`."""
+    found = []
+    for relative in project.files():
+        path = project.path / relative
+        if suffixes and not path.name.endswith(suffixes):
+            continue
+        if b"\0" not in path.read_bytes():
+            found.append(path)
+    return found
+
+
+class CiYamlLoader(yaml.SafeLoader):
+    """A safe loader that also reads GitLab's `!reference [job, key]` tags."""
+
+
+CiYamlLoader.add_constructor(
+    "!reference", lambda loader, node: loader.construct_sequence(node, deep=True)
+)
+
+
+# -- what is generated --------------------------------------------------------------------------
+
+
+def test_generated_file_set_matches_the_snapshot(project: RenderedProject):
+    snapshot = SNAPSHOTS_DIR / f"{project.scenario}.txt"
+    actual = project.files()
+    if UPDATE_SNAPSHOTS:
+        snapshot.parent.mkdir(parents=True, exist_ok=True)
+        snapshot.write_text("\n".join(actual) + "\n")
+    assert snapshot.exists(), f"no snapshot {snapshot.name}: run with UPDATE_SNAPSHOTS=1"
+    expected = snapshot.read_text().split()
+    missing = sorted(set(expected) - set(actual))
+    unexpected = sorted(set(actual) - set(expected))
+    hint = "if intended, run: UPDATE_SNAPSHOTS=1 uv run pytest tests/test_render.py"
+    assert not missing, f"scenario {project.scenario!r} no longer renders {missing} ({hint})"
+    assert not unexpected, f"scenario {project.scenario!r} now renders {unexpected} ({hint})"
+
+
+def test_no_jinja_is_left_in_paths_or_contents(project: RenderedProject):
+    leftovers = [p for p in project.files() if p.endswith(".jinja") or JINJA_MARKER.search(p)]
+    for path in text_files(project):
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            if JINJA_MARKER.search(DATABRICKS_DYNAMIC_VALUE.sub("", line)):
+                leftovers.append(f"{path.relative_to(project.path)}:{number}: {line.strip()}")
+    assert not leftovers, "Jinja left in the rendered project:\n" + "\n".join(leftovers)
+
+
+def test_answers_file_records_the_scenario_answers(project: RenderedProject):
+    recorded = project.recorded
+    assert recorded["_src_path"]
+    assert recorded["_commit"]
+    for question, answer in project.given.items():
+        assert recorded[question] == answer, f"{question} recorded as {recorded[question]!r}"
+    questions = yaml.safe_load((REPO_ROOT / "copier.yml").read_text())
+    always_asked = [
+        name
+        for name, spec in questions.items()
+        if not name.startswith("_") and not (isinstance(spec, dict) and "when" in spec)
+    ]
+    assert set(always_asked) <= set(recorded), "questions missing from .copier-answers.yml"
+
+
+# -- it parses ----------------------------------------------------------------------------------
+
+
+def test_every_python_file_compiles(project: RenderedProject):
+    for path in text_files(project, ".py"):
+        compile(path.read_text(), str(path), "exec", dont_inherit=True)
+
+
+def test_every_yaml_file_parses(project: RenderedProject):
+    files = text_files(project, ".yml", ".yaml")
+    assert files, "a project always has YAML (conf/, .copier-answers.yml)"
+    for path in files:
+        try:
+            yaml.load(path.read_text(), Loader=CiYamlLoader)  # a SafeLoader subclass
+        except yaml.YAMLError as exc:
+            pytest.fail(f"{path.relative_to(project.path)} is not valid YAML: {exc}")
+
+
+def test_every_toml_and_json_file_parses(project: RenderedProject):
+    for path in text_files(project, ".toml"):
+        tomllib.loads(path.read_text())
+    for path in text_files(project, ".json"):
+        json.loads(path.read_text())
+
+
+# -- it is a real, clean Python project ---------------------------------------------------------
+
+
+def ruff(project: RenderedProject, *args: str) -> subprocess.CompletedProcess[str]:
+    """Ruff run in the project, so that it uses the project's own ruff.toml."""
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", *args, "--no-cache", "."],
+        cwd=project.path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_ruff_finds_no_lint_errors(project: RenderedProject):
+    assert (project.path / "ruff.toml").is_file()
+    result = ruff(project, "check", "--output-format", "concise")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_would_change_nothing(project: RenderedProject):
+    result = ruff(project, "format", "--diff")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_console_script_points_to_a_function(project: RenderedProject):
+    pyproject = tomllib.loads((project.path / "pyproject.toml").read_text())
+    scripts = pyproject["project"]["scripts"]
+    slug = project.recorded["project_slug"]
+    assert slug in scripts, "the CLI is named after the project"
+    for name, target in scripts.items():
+        assert name.startswith(slug), f"script {name} is not prefixed with {slug}"
+        module, _, function = target.partition(":")
+        source = module_source(project.path / "src", module)
+        defined = {
+            node.name
+            for node in ast.parse(source.read_text()).body
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
+        assert function in defined, f"{name} = {target!r}: no function {function} in {source}"
+
+
+def module_source(src: Path, module: str) -> Path:
+    base = src.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    pytest.fail(f"module {module} not found under {src}")
+
+
+# -- answers that shape the project -------------------------------------------------------------
+
+
+def test_custom_project_name_derives_slug_package_and_names(render_scenario):
+    project = render_scenario("no_ci")
+    recorded = project.recorded
+    assert recorded["project_slug"] == "churn-model"
+    assert recorded["package_name"] == "churn_model"
+    assert recorded["schema_name"] == "churn_model"
+    assert recorded["model_name"] == "churn_model_model"
+    assert (project.path / "src" / "churn_model" / "__init__.py").is_file()
+    pyproject = tomllib.loads((project.path / "pyproject.toml").read_text())
+    assert pyproject["project"]["name"] == "churn-model"
+    assert pyproject["project"]["scripts"]["churn-model"] == "churn_model.cli:main"
+    assert not (project.path / "src" / "fraud_detection").exists()
+
+
+def test_python_version_answer_reaches_the_project(render_scenario):
+    for scenario, version in (("default", "3.11"), ("no_ci", "3.12")):
+        project = render_scenario(scenario)
+        assert (project.path / ".python-version").read_text().strip() == version
+        pyproject = tomllib.loads((project.path / "pyproject.toml").read_text())
+        assert pyproject["project"]["requires-python"] == f">={version}"
+
+
+def test_no_ci_scenario_has_no_ci_files(render_scenario):
+    project = render_scenario("no_ci")
+    present = [name for name in CI_FILES if (project.path / name).exists()]
+    assert not present, f"ci_provider none still renders {present}"
