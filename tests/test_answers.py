@@ -7,9 +7,12 @@ Good but unusual answers derive into valid names instead.
 
 from __future__ import annotations
 
+import re
 import tomllib
+from pathlib import Path
 
 import pytest
+import yaml
 
 REJECTED = [
     pytest.param(
@@ -182,3 +185,13 @@ def test_free_text_is_either_rejected_or_kept_exactly(render_answers, question, 
     except tomllib.TOMLDecodeError as exc:
         pytest.fail(f"{question}={answer!r} breaks pyproject.toml ({exc}):\n{text[:400]}")
     assert IN_PYPROJECT[question](pyproject["project"]) == answer
+
+
+def test_readme_documents_every_question():
+    root = Path(__file__).resolve().parents[1]
+    questions = yaml.safe_load((root / "copier.yml").read_text())
+    readme = (root / "README.md").read_text()
+    documented = set(re.findall(r"^\| `(\w+)` \|", readme, flags=re.MULTILINE))
+    asked = {name for name in questions if not name.startswith("_")}
+    assert not asked - documented, f"README.md's question table lacks {sorted(asked - documented)}"
+    assert not documented - asked, f"README.md documents removed questions {documented - asked}"

@@ -1,0 +1,99 @@
+"""Render time of the default project vs a trivial one-file Copier template, in the same run.
+
+    uv run python benchmarks/render_time.py [--repeats 9]
+
+Both templates are local git repositories rendered with the same Copier call (`vcs_ref="HEAD"`,
+defaults, no tasks), so the ratio isolates what this template's size and Jinja cost on top of
+Copier's fixed cost (git clone, answers, file writes). Target: ratio < 1.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import copier
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+TRIVIAL_COPIER_YML = """\
+_answers_file: .copier-answers.yml
+project_name:
+  type: str
+  default: Trivial
+"""
+
+
+def make_trivial_template(root: Path) -> Path:
+    """A git repository with one question and one rendered file."""
+    root.mkdir(parents=True)
+    (root / "copier.yml").write_text(TRIVIAL_COPIER_YML)
+    (root / "README.md.jinja").write_text("# {{ project_name }}\n")
+    (root / "{{_copier_conf.answers_file}}.jinja").write_text("{{ _copier_answers|to_nice_yaml }}")
+    identity = ["-c", "user.name=bench", "-c", "user.email=bench@localhost"]
+    for command in (["init", "-q"], ["add", "-A"], [*identity, "commit", "-q", "-m", "trivial"]):
+        subprocess.run(["git", *command], cwd=root, check=True)
+    return root
+
+
+def render_seconds(template: Path, dst: Path) -> float:
+    started = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # DirtyLocalWarning when the working tree has edits
+        copier.run_copy(
+            src_path=str(template),
+            dst_path=str(dst),
+            defaults=True,
+            unsafe=True,
+            skip_tasks=True,
+            vcs_ref="HEAD",
+            quiet=True,
+        )
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=9)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        trivial = make_trivial_template(tmp_path / "trivial-template")
+        render_seconds(trivial, tmp_path / "warm-up-trivial")  # imports, git, disk caches
+        render_seconds(REPO_ROOT, tmp_path / "warm-up-default")
+        times: dict[str, list[float]] = {"default": [], "trivial": []}
+        for i in range(args.repeats):  # interleaved, so drift in machine load hits both alike
+            times["default"].append(render_seconds(REPO_ROOT, tmp_path / f"default-{i}"))
+            times["trivial"].append(render_seconds(trivial, tmp_path / f"trivial-{i}"))
+        rendered_files = sum(1 for p in (tmp_path / "default-0").rglob("*") if p.is_file())
+
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    result = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {_cores()} cores, Python {platform.python_version()}",
+        "copier": copier.__version__,
+        "repeats": args.repeats,
+        "default_files": rendered_files,
+        "median_seconds": {k: round(v, 3) for k, v in medians.items()},
+        "min_seconds": {k: round(min(v), 3) for k, v in times.items()},
+        "ratio_default_to_trivial": round(medians["default"] / medians["trivial"], 2),
+    }
+    print(json.dumps(result, indent=2))
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+if __name__ == "__main__":
+    main()
