@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import Enum
@@ -71,6 +72,33 @@ def generate(
 
 
 @app.command()
+def serve(
+    env: EnvOption = "local",
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 5001,
+) -> None:
+    """Serve `@champion` over REST on 127.0.0.1 until Ctrl-C (MLflow's scoring server)."""
+    from .inference.server import start_server, stop_server, wait_until_ready
+
+    with _errors_reported():
+        ctx, _ = _context(env, [])
+        process, version = start_server(ctx, port)
+        try:
+            with console.status(f"starting the scoring server for v{version}"):
+                wait_until_ready(process, port)
+            console.print(
+                f"[green]Serving {ctx.tracking.model_name} v{version}[/] at "
+                f"http://127.0.0.1:{port}/invocations (Ctrl-C stops it). Try:\n"
+                f"  curl -s http://127.0.0.1:{port}/invocations "
+                "-H 'Content-Type: application/json' -d @docs/example-request.json"
+            )
+            process.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop_server(process)
+
+
+@app.command()
 def steps() -> None:
     """List the pipeline steps in the order `run all` runs them."""
     for step in STEPS.values():
@@ -127,5 +155,7 @@ def _setup_logging() -> None:
         format="%(message)s",
         handlers=[RichHandler(console=console, show_path=False)],
     )
-    for noisy in ("py4j", "mlflow", "alembic", "urllib3"):
+    for noisy in ("py4j", "alembic", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("mlflow").setLevel(logging.ERROR)  # its hints are for library authors
+    warnings.filterwarnings("ignore", message="Hint: Inferred schema", category=UserWarning)

@@ -52,6 +52,8 @@ class TablesConfig(_Section):
     quarantine: str
     transaction_features: str
     customer_features: str
+    evaluations: str
+    predictions: str
 
 
 class DataConfig(_Section):
@@ -88,6 +90,41 @@ class ModelConfig(_Section):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class ValidationConfig(_Section):
+    """The gate between a trained model and `challenger` (src/<package>/validation/)."""
+
+    # the candidate must reach these on held-out data
+    thresholds: dict[str, float]
+    # it may be worse than the champion by at most this much
+    champion_tolerance: dict[str, float]
+    # with no champion yet, it must beat the business baseline by at least this much (> 0)
+    baseline_margin: dict[str, float]
+    required_tags: list[str] = Field(default_factory=list)
+    # record every check but never set an alias (and exit 0)
+    report_only: bool = False
+
+    @model_validator(mode="after")
+    def _margins_positive(self) -> ValidationConfig:
+        bad = [metric for metric, margin in self.baseline_margin.items() if margin <= 0]
+        if bad:
+            raise ValueError(f"baseline_margin must be > 0 for {bad} (MLflow rejects 0)")
+        return self
+
+
+class DeploymentConfig(_Section):
+    # a Model Serving endpoint name turns serving on (Databricks runtimes only)
+    serving_endpoint: str | None = None
+    workload_size: Literal["Small", "Medium", "Large"] = "Small"
+    scale_to_zero: bool = True
+
+
+class InferenceConfig(_Section):
+    window_days: int = Field(default=7, gt=0)
+    # last day of the scoring window (inclusive); default: the day of the newest transaction
+    batch_date: str | None = None
+    decision_threshold: float = Field(default=0.5, gt=0, lt=1)
+
+
 class Config(_Section):
     env: str
     runtime: RuntimeConfig
@@ -96,6 +133,9 @@ class Config(_Section):
     contract: ContractConfig
     features: FeaturesConfig
     model: ModelConfig
+    validation: ValidationConfig
+    deployment: DeploymentConfig = DeploymentConfig()
+    inference: InferenceConfig = InferenceConfig()
 
 
 def default_conf_dir() -> Path:

@@ -40,3 +40,23 @@ def features() -> None:
 
 def train() -> None:
     _entry("train")
+
+
+def validate() -> None:
+    _entry("validate")
+
+
+def deploy() -> None:
+    _entry("deploy")
+
+
+def rollback() -> None:
+    _entry("rollback")
+
+
+def inference() -> None:
+    _entry("inference")
+
+
+def check() -> None:
+    _entry("check")

@@ -8,10 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .data.pipeline import generate_raw_data
+from .deployment.pipeline import deploy_model, rollback_model
 from .errors import TableNotFoundError
 from .features.pipeline import build_features
+from .inference.pipeline import check_deployment, score_batch
 from .runtime import Context
 from .training.pipeline import train_model
+from .validation.pipeline import validate_model
 
 
 @dataclass(frozen=True)
@@ -20,6 +23,7 @@ class Step:
     run: Callable[[Context], dict[str, Any]]
     produces: tuple[str, ...]  # logical table names (attributes of config.tables)
     description: str
+    in_all: bool = True  # part of `run all`
 
     def produces_tables(self, ctx: Context) -> list[str]:
         return [getattr(ctx.config.tables, name) for name in self.produces]
@@ -41,6 +45,27 @@ STEPS: dict[str, Step] = {
             "data contract, feature computation, upsert into feature tables",
         ),
         Step("train", train_model, (), "train, evaluate, log and register a model version"),
+        Step(
+            "validate",
+            validate_model,
+            ("evaluations",),
+            "compliance and metric checks; alias `challenger` on a pass",
+        ),
+        Step("deploy", deploy_model, (), "move `champion` to the validated `challenger`"),
+        Step(
+            "inference",
+            score_batch,
+            ("predictions",),
+            "score the latest window of transactions with `@champion`",
+        ),
+        Step("rollback", rollback_model, (), "restore the previous champion", in_all=False),
+        Step(
+            "check",
+            check_deployment,
+            (),
+            "smoke check: a champion exists and wrote predictions",
+            in_all=False,
+        ),
     )
 }
 
@@ -69,7 +94,9 @@ def run_step(name: str, ctx: Context) -> StepResult:
 def plan_all(ctx: Context) -> list[str]:
     """`all`: every step, but keep existing raw data (it stands in for a real source)."""
     raw_present = all(ctx.tables.exists(t) for t in STEPS["data"].produces_tables(ctx))
-    return [name for name in STEPS if not (name == "data" and raw_present)]
+    return [
+        name for name, step in STEPS.items() if step.in_all and not (name == "data" and raw_present)
+    ]
 
 
 def producer_of(table_name: str, ctx: Context) -> str | None:

@@ -21,6 +21,7 @@ class Tables(Protocol):
     def version(self, name: str) -> int: ...
     def overwrite(self, df: DataFrame, name: str) -> None: ...
     def upsert(self, df: DataFrame, name: str, keys: list[str]) -> None: ...
+    def replace_where(self, df: DataFrame, name: str, column: str, value: str) -> None: ...
 
 
 class LocalDeltaTables:
@@ -71,6 +72,17 @@ class LocalDeltaTables:
             .when_matched_update_all()
             .when_not_matched_insert_all()
             .execute()
+        )
+
+    def replace_where(self, df: DataFrame, name: str, column: str, value: str) -> None:
+        """Atomically replace the rows where `column == value` by `df` (one Delta commit)."""
+        from deltalake import write_deltalake
+
+        if not self.exists(name):
+            self.overwrite(df, name)
+            return
+        write_deltalake(
+            self.full_name(name), df.toArrow(), mode="overwrite", predicate=_equals(column, value)
         )
 
     def _delta(self, name: str):
@@ -124,3 +136,17 @@ class UnityCatalogTables:
             .whenNotMatchedInsertAll()
             .execute()
         )
+
+    def replace_where(self, df: DataFrame, name: str, column: str, value: str) -> None:
+        if not self.exists(name):
+            self.overwrite(df, name)
+            return
+        df.write.format("delta").mode("overwrite").option(
+            "replaceWhere", _equals(column, value)
+        ).saveAsTable(self.full_name(name))
+
+
+def _equals(column: str, value: str) -> str:
+    """A SQL predicate `column = 'value'` with the value quoted safely."""
+    escaped = value.replace("'", "''")
+    return f"{column} = '{escaped}'"

@@ -30,10 +30,15 @@ def training_set(
             f"conf/project.yml: model features {missing} are not computed by the feature "
             f"pipeline. Available: {sorted(set(inputs.columns) - {s.IS_FRAUD})}."
         )
+    return select_model_features(inputs, config, extra=[config.model.target])
+
+
+def select_model_features(inputs: DataFrame, config: Config, extra: list[str]) -> DataFrame:
+    """Ids, time and the model's features with the types of its signature, plus `extra`."""
     # numbers as doubles: a customer without history has nulls, which integer columns cannot hold
     numeric = [F.col(c).cast("double").alias(c) for c in config.model.numeric_features]
     categorical = [F.col(c) for c in config.model.categorical_features]
-    return inputs.select(s.TRANSACTION_ID, s.EVENT_TS, *numeric, *categorical, config.model.target)
+    return inputs.select(s.TRANSACTION_ID, s.EVENT_TS, *numeric, *categorical, *extra)
 
 
 def feature_columns(config: Config) -> list[str]:

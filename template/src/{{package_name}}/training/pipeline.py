@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import subprocess
+from dataclasses import dataclass
 from typing import Any
 
 import mlflow
+import pandas as pd
 from mlflow.models import infer_signature
+from sklearn.pipeline import Pipeline
 from skops import io as skops_io
 
+from ..config import Config
 from ..runtime import Context
 from .dataset import feature_columns, time_split, training_set
 from .evaluate import classification_metrics
@@ -20,41 +24,83 @@ MODEL_DESCRIPTION = (
 )
 
 
-def train_model(ctx: Context) -> dict[str, Any]:
-    cfg, names, tables = ctx.config, ctx.config.tables, ctx.tables
-    sources = [names.raw_labels, names.transaction_features, names.customer_features]
-    lineage = {}
-    for table in sources:  # versions read before the data, so they describe what was used
-        lineage[f"lineage.{table}.table"] = tables.full_name(table)
-        lineage[f"lineage.{table}.version"] = str(tables.version(table))
-    frame = training_set(*(tables.read(t) for t in sources), cfg).toPandas()
-    train, test = time_split(frame, cfg.model.test_fraction)
+@dataclass(frozen=True)
+class TrainedModel:
+    model: Pipeline
+    metrics: dict[str, float]
+    train: pd.DataFrame
+    test: pd.DataFrame
 
-    features, target = feature_columns(cfg), cfg.model.target
+
+def train_model(ctx: Context) -> dict[str, Any]:
+    lineage = source_lineage(ctx)  # versions read before the data: they describe what was used
+    frame = load_training_frame(ctx)
+    trained = fit_and_evaluate(frame, ctx.config)
+    version, run_id = log_and_register(ctx, trained, lineage)
+    return {
+        "model": f"{ctx.tracking.model_name} v{version}",
+        "run": run_id,
+        "train/test rows": f"{len(trained.train)}/{len(trained.test)}",
+        "roc_auc": round(trained.metrics["roc_auc"], 4),
+        "precision_recall_auc": round(trained.metrics["precision_recall_auc"], 4),
+    }
+
+
+def training_sources(config: Config) -> list[str]:
+    names = config.tables
+    return [names.raw_labels, names.transaction_features, names.customer_features]
+
+
+def source_lineage(ctx: Context) -> dict[str, str]:
+    lineage = {}
+    for table in training_sources(ctx.config):
+        lineage[f"lineage.{table}.table"] = ctx.tables.full_name(table)
+        lineage[f"lineage.{table}.version"] = str(ctx.tables.version(table))
+    return lineage
+
+
+def load_training_frame(ctx: Context) -> pd.DataFrame:
+    sources = (ctx.tables.read(t) for t in training_sources(ctx.config))
+    return training_set(*sources, ctx.config).toPandas()
+
+
+def fit_and_evaluate(frame: pd.DataFrame, config: Config) -> TrainedModel:
+    train, test = time_split(frame, config.model.test_fraction)
+    features, target = feature_columns(config), config.model.target
     model = build_model(
-        cfg.model.numeric_features, cfg.model.categorical_features, cfg.model.params, cfg.data.seed
+        config.model.numeric_features,
+        config.model.categorical_features,
+        config.model.params,
+        config.data.seed,
     )
     model.fit(train[features], train[target])
     scores = model.predict_proba(test[features])[:, 1]
-    metrics = classification_metrics(test[target].to_numpy(), scores)
+    return TrainedModel(model, classification_metrics(test[target].to_numpy(), scores), train, test)
 
+
+def log_and_register(
+    ctx: Context, trained: TrainedModel, lineage: dict[str, str]
+) -> tuple[str, str]:
+    """Log the model with signature, input example, metrics and lineage; register a version."""
+    cfg = ctx.config
+    features = feature_columns(cfg)
     ctx.tracking.activate()
     with mlflow.start_run(run_name="train") as run:
         mlflow.set_tags({**lineage, "step": "train", "env": cfg.env, **_code_version()})
         mlflow.log_params(
-            {**cfg.model.params, "features": ",".join(features), "train_rows": len(train)}
+            {**cfg.model.params, "features": ",".join(features), "train_rows": len(trained.train)}
         )
-        mlflow.log_metrics(metrics)
-        example = train[features].head(5)
+        mlflow.log_metrics(trained.metrics)
+        example = trained.train[features].head(5)
         info = mlflow.sklearn.log_model(
-            model,
+            trained.model,
             name="model",
-            signature=infer_signature(example, model.predict_proba(example)),
+            signature=infer_signature(example, trained.model.predict_proba(example)),
             input_example=example,
             pyfunc_predict_fn="predict_proba",
             serialization_format="skops",
             # trust exactly the types of the object we just trained, nothing more
-            skops_trusted_types=skops_io.get_untrusted_types(data=skops_io.dumps(model)),
+            skops_trusted_types=skops_io.get_untrusted_types(data=skops_io.dumps(trained.model)),
             registered_model_name=ctx.tracking.model_name,
         )
     version = str(info.registered_model_version)
@@ -62,13 +108,7 @@ def train_model(ctx: Context) -> dict[str, Any]:
     client.update_model_version(ctx.tracking.model_name, version, description=MODEL_DESCRIPTION)
     for key, value in {**lineage, "run_id": run.info.run_id}.items():
         client.set_model_version_tag(ctx.tracking.model_name, version, key, value)
-    return {
-        "model": f"{ctx.tracking.model_name} v{version}",
-        "run": run.info.run_id,
-        "train/test rows": f"{len(train)}/{len(test)}",
-        "roc_auc": round(metrics["roc_auc"], 4),
-        "precision_recall_auc": round(metrics["precision_recall_auc"], 4),
-    }
+    return version, run.info.run_id
 
 
 def _code_version() -> dict[str, str]:

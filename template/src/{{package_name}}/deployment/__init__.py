@@ -1,0 +1,1 @@
+"""Deployment: alias-based promotion and rollback, and the optional serving endpoint."""

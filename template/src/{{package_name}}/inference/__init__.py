@@ -1,0 +1,1 @@
+"""Inference: batch scoring with the champion, and a local REST scoring server."""

@@ -1,0 +1,75 @@
+"""Batch scoring in Spark: the model loads once per Python worker; rows flow as Arrow batches."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+from pyspark.sql import DataFrame
+from pyspark.sql.types import DoubleType, IntegerType, StructField, StructType
+
+PROBABILITY = "fraud_probability"
+PREDICTED = "is_fraud_predicted"
+
+_loaded_models: dict[str, object] = {}  # per Python worker: model digest -> loaded model
+
+
+def score(frame: DataFrame, model_dir: Path, features: list[str], threshold: float) -> DataFrame:
+    """`frame` plus the fraud probability and the thresholded decision of the model in `model_dir`.
+
+    The model files travel with the task as one zip (no registry access from workers); each
+    worker unpacks and loads them on first use and keeps them for the next batches and tasks.
+    """
+    payload = _zip_directory(model_dir)
+    digest = hashlib.sha256(payload).hexdigest()
+    output = StructType(
+        [
+            *frame.schema.fields,
+            StructField(PROBABILITY, DoubleType()),
+            StructField(PREDICTED, IntegerType()),
+        ]
+    )
+
+    def predict(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        model = _load_once(digest, payload)
+        for batch in batches:
+            inputs = batch.select(features).to_pandas()
+            probability = np.asarray(model.predict(inputs))[:, 1]
+            yield pa.RecordBatch.from_arrays(
+                [
+                    *batch.columns,
+                    pa.array(probability, pa.float64()),
+                    pa.array(probability >= threshold, pa.bool_()).cast(pa.int32()),
+                ],
+                names=[*batch.schema.names, PROBABILITY, PREDICTED],
+            )
+
+    return frame.mapInArrow(predict, output)
+
+
+def _load_once(digest: str, payload: bytes):
+    if digest not in _loaded_models:
+        import mlflow.pyfunc
+
+        target = Path(tempfile.mkdtemp(prefix="model-"))
+        with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+            archive.extractall(target)
+        _loaded_models[digest] = mlflow.pyfunc.load_model(str(target))
+        shutil.rmtree(target, ignore_errors=True)
+    return _loaded_models[digest]
+
+
+def _zip_directory(directory: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(directory.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(directory))
+    return buffer.getvalue()

@@ -1,0 +1,1 @@
+"""Validation: compliance checks, metric thresholds and the champion/baseline comparison."""
