@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import atexit
-import functools
 import os
 import shutil
 import tempfile
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import copier
@@ -29,10 +29,25 @@ for _variable, _value in {
 _RENDERS = Path(tempfile.mkdtemp(prefix="template-checks-"))
 atexit.register(shutil.rmtree, _RENDERS, ignore_errors=True)
 
+Answers = tuple[tuple[str, str], ...]
 
-@functools.cache
-def _render(answers: tuple[tuple[str, str], ...]) -> Path:
-    dst = _RENDERS / f"project-{len(list(_RENDERS.iterdir()))}"
+# Every answer set the checks render: each CI provider with each cloud (OIDC, the default), and
+# each CI provider with client secrets. The first render asked for renders them all, in parallel.
+MATRIX: list[dict[str, str]] = [
+    {"ci_provider": ci_provider, "cloud": cloud} for ci_provider in CI_PROVIDERS for cloud in CLOUDS
+] + [
+    {"ci_provider": ci_provider, "cloud": "aws", "ci_auth": "secrets"}
+    for ci_provider in CI_PROVIDERS
+    if ci_provider != "none"
+]
+_cache: dict[Answers, Path] = {}
+
+
+def _key(answers: dict[str, str]) -> Answers:
+    return tuple(sorted(answers.items()))
+
+
+def _render_into(dst: Path, answers: Answers) -> Path:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", copier.errors.DirtyLocalWarning)
         copier.run_copy(
@@ -48,9 +63,26 @@ def _render(answers: tuple[tuple[str, str], ...]) -> Path:
     return dst
 
 
+def _render_all(keys: list[Answers]) -> None:
+    todo = [key for key in keys if key not in _cache]
+    targets = [_RENDERS / f"project-{len(_cache) + index}" for index in range(len(todo))]
+    workers = min(len(todo), os.cpu_count() or 1)
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(_render_into, targets, todo))
+    else:
+        for dst, key in zip(targets, todo, strict=True):
+            _render_into(dst, key)
+    _cache.update(zip(todo, targets, strict=True))
+
+
 def rendered(**answers: str) -> Path:
     """A rendered project for these answers (the rest at their defaults). Read-only: shared."""
-    return _render(tuple(sorted(answers.items())))
+    key = _key(answers)
+    if key not in _cache:
+        matrix = [_key(other) for other in MATRIX]
+        _render_all(matrix if key in matrix else [key])
+    return _cache[key]
 
 
 def writable_copy(project: Path, dst: Path) -> Path:
