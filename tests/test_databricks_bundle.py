@@ -83,6 +83,8 @@ def test_targets_use_the_answered_hosts_and_service_principals(project: Path):
     for target in ("staging", "prod"):
         principal = given[f"{target}_service_principal"]
         assert bundle.targets[target]["run_as"] == {"service_principal_name": principal}
+        root = bundle.targets[target]["workspace"]["root_path"]
+        assert root.startswith(f"/Workspace/Users/{principal}/"), "deployed to the principal's home"
     assert bundle.variable_value("notification_email", "prod") == given["notification_email"]
 
 
