@@ -17,10 +17,13 @@ from rich.table import Table
 
 from .config import load_config, parse_overrides
 from .data.generator import Drift
-from .data.pipeline import generate_raw_data
+from .data.pipeline import append_batch, generate_raw_data
 from .errors import PipelineError
 from .pipelines import STEPS, StepResult, plan_all, run_step
 from .runtime import Context, build_context
+
+# `run monitor` exit codes, for schedulers that branch on them (0 means ok)
+MONITOR_EXIT_CODES = {"warn": 10, "alert": 11}
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
@@ -45,6 +48,9 @@ def run(
         names = plan_all(ctx) if step.value == "all" else [step.value]
         results = [_run_with_progress(name, ctx) for name in names]
         _print_summary(env, startup, results)
+    status = results[-1].summary.get("status") if step.value == "monitor" else None
+    if status in MONITOR_EXIT_CODES:
+        raise typer.Exit(MONITOR_EXIT_CODES[status])
 
 
 @app.command()
@@ -53,22 +59,39 @@ def generate(
     transactions: Annotated[int | None, typer.Option(help="Number of transactions.")] = None,
     customers: Annotated[int | None, typer.Option(help="Number of customers.")] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
-    amount_scale: Annotated[float, typer.Option(help="Drift: multiply every amount.")] = 1.0,
-    foreign_rate: Annotated[float, typer.Option(help="Drift: share of payments abroad.")] = 0.06,
-    night_rate: Annotated[
-        float | None, typer.Option(help="Drift: share of night payments.")
-    ] = None,
 ) -> None:
-    """(Re)generate the synthetic raw tables, optionally larger, re-seeded or drifted."""
+    """(Re)generate the synthetic raw history, optionally larger or re-seeded."""
     sizes = {"n_transactions": transactions, "n_customers": customers, "seed": seed}
     overrides = {"data": {k: v for k, v in sizes.items() if v is not None}}
     with _errors_reported():
         ctx, startup = _context(env, [], overrides)
-        drift = Drift(amount_scale=amount_scale, foreign_rate=foreign_rate, night_rate=night_rate)
-        started = time.perf_counter()
-        with console.status("[bold]data[/] generating"):
-            summary = generate_raw_data(ctx, drift)
-        _print_summary(env, startup, [StepResult("data", time.perf_counter() - started, summary)])
+        _run_timed("data", startup, lambda: generate_raw_data(ctx), env)
+
+
+@app.command("generate-batch")
+def generate_batch(
+    env: EnvOption = "local",
+    days: Annotated[int, typer.Option(help="Days of new transactions after the newest.")] = 7,
+    amount_scale: Annotated[float, typer.Option(help="Drift: multiply every amount.")] = 1.0,
+    foreign_rate: Annotated[float, typer.Option(help="Drift: share of payments abroad.")] = 0.06,
+    night_rate: Annotated[float | None, typer.Option(help="Drift: share at night.")] = None,
+    fraud_rate: Annotated[float | None, typer.Option(help="Drift: share of fraud.")] = None,
+    concept_shift: Annotated[bool, typer.Option(help="Drift: fraud changes pattern.")] = False,
+    labels: Annotated[bool, typer.Option(help="Add the labels now (or later).")] = True,
+) -> None:
+    """Append a new batch of transactions, optionally drifted, to score and monitor."""
+    drift = Drift(
+        amount_scale=amount_scale,
+        foreign_rate=foreign_rate,
+        night_rate=night_rate,
+        fraud_rate=fraud_rate,
+        concept_shift=concept_shift,
+    )
+    with _errors_reported():
+        ctx, startup = _context(env, [])
+        _run_timed(
+            "batch", startup, lambda: append_batch(ctx, days, drift, with_labels=labels), env
+        )
 
 
 @app.command()
@@ -116,6 +139,13 @@ def _context(env: str, pairs: list[str], overrides: dict | None = None) -> tuple
     with console.status(f"starting the [bold]{config.runtime.kind}[/] runtime ({env})"):
         ctx = build_context(config)
     return ctx, time.perf_counter() - started
+
+
+def _run_timed(name: str, startup: float, work, env: str) -> None:
+    started = time.perf_counter()
+    with console.status(f"[bold]{name}[/] running"):
+        summary = work()
+    _print_summary(env, startup, [StepResult(name, time.perf_counter() - started, summary)])
 
 
 def _run_with_progress(name: str, ctx: Context) -> StepResult:

@@ -54,6 +54,7 @@ class TablesConfig(_Section):
     customer_features: str
     evaluations: str
     predictions: str
+    monitoring: str
 
 
 class DataConfig(_Section):
@@ -125,6 +126,31 @@ class InferenceConfig(_Section):
     decision_threshold: float = Field(default=0.5, gt=0, lt=1)
 
 
+class Thresholds(_Section):
+    warn: float
+    alert: float  # below `warn` when lower values are worse (p-values)
+
+
+DriftMetric = Literal["psi", "ks", "js_distance", "chi2_pvalue"]
+PerformanceMetric = Literal["roc_auc_drop", "precision_drop", "recall_drop"]
+
+
+class MonitoringConfig(_Section):
+    """Drift and performance monitoring (src/<package>/monitoring/)."""
+
+    bins: int = Field(default=10, ge=2)  # numeric buckets, from baseline quantiles
+    score_bins: int = Field(default=50, ge=10)  # score buckets for the binned ROC AUC
+    min_rows: int = Field(default=200, ge=1)  # a smaller window is an error, not a verdict
+    numeric: dict[DriftMetric, Thresholds]
+    categorical: dict[DriftMetric, Thresholds]
+    prediction: dict[DriftMetric, Thresholds]
+    label: dict[DriftMetric, Thresholds]
+    performance: dict[PerformanceMetric, Thresholds]
+    report_dir: str | None = None  # also save the HTML report here (it is always in MLflow)
+    webhook_url: str | None = None  # POST a JSON summary here when the status is not ok
+    retrain_on_alert: bool = True
+
+
 class Config(_Section):
     env: str
     runtime: RuntimeConfig
@@ -136,6 +162,7 @@ class Config(_Section):
     validation: ValidationConfig
     deployment: DeploymentConfig = DeploymentConfig()
     inference: InferenceConfig = InferenceConfig()
+    monitoring: MonitoringConfig
 
 
 def default_conf_dir() -> Path:

@@ -60,3 +60,11 @@ def inference() -> None:
 
 def check() -> None:
     _entry("check")
+
+
+def monitor() -> None:
+    _entry("monitor")
+
+
+def retrain() -> None:
+    _entry("retrain")

@@ -12,6 +12,7 @@ from .deployment.pipeline import deploy_model, rollback_model
 from .errors import TableNotFoundError
 from .features.pipeline import build_features
 from .inference.pipeline import check_deployment, score_batch
+from .monitoring.pipeline import monitor_window, retrain_if_alert
 from .runtime import Context
 from .training.pipeline import train_model
 from .validation.pipeline import validate_model
@@ -58,6 +59,13 @@ STEPS: dict[str, Step] = {
             ("predictions",),
             "score the latest window of transactions with `@champion`",
         ),
+        Step(
+            "monitor",
+            monitor_window,
+            ("monitoring",),
+            "drift and performance of the latest window vs the training baseline",
+        ),
+        Step("retrain", retrain_if_alert, (), "on a monitoring alert: train, validate, deploy"),
         Step("rollback", rollback_model, (), "restore the previous champion", in_all=False),
         Step(
             "check",

@@ -41,10 +41,9 @@ class Drift:
     amount_scale: float = 1.0  # every amount is multiplied by this
     foreign_rate: float = 0.06  # share of transactions made abroad
     night_rate: float | None = None  # share of transactions between 00:00 and 05:59
-
-    @property
-    def is_none(self) -> bool:
-        return self == Drift()
+    category_weights: dict[str, float] | None = None  # merchant category mix
+    fraud_rate: float | None = None  # label drift: another share of fraud
+    concept_shift: bool = False  # fraud no longer follows the learned pattern
 
 
 @dataclass(frozen=True)
@@ -56,20 +55,28 @@ class RawData:
 
 def generate(
     config: DataConfig,
-    drift: Drift = Drift(),
+    drift: Drift | None = None,
     *,
-    seed: int | None = None,
-    id_prefix: str = "T",
+    batch: int = 0,
+    n_transactions: int | None = None,
+    days: int | None = None,
     end_date: str | None = None,
 ) -> RawData:
-    """Customers, transactions over `config.days` days ending at `end_date`, and fraud labels."""
-    rng = np.random.default_rng(config.seed if seed is None else seed)
-    customers, typical_log_amount, activity = _customers(rng, config.n_customers)
+    """Customers, then transactions over `days` days ending before `end_date`, and fraud labels.
 
-    n = config.n_transactions
+    Customers depend on `config.seed` only, so every batch belongs to the same customers;
+    `batch` > 0 draws other transactions (ids prefixed `B<batch>-`) from a derived seed.
+    """
+    drift = drift or Drift()
+    customers, typical_log_amount, activity = _customers(
+        np.random.default_rng(config.seed), config.n_customers
+    )
+    rng = np.random.default_rng([config.seed, batch])
+    n = n_transactions or config.n_transactions
+    days = days or config.days
     end = pd.Timestamp(end_date or config.end_date, tz="UTC")
     who = rng.choice(config.n_customers, size=n, p=activity / activity.sum())
-    day_offset = rng.integers(0, config.days, size=n)
+    day_offset = rng.integers(0, days, size=n)
     hours = _hours(rng, n, drift.night_rate)
     seconds = rng.integers(0, 3600, size=n)
     event_ts = (
@@ -80,14 +87,31 @@ def generate(
     )
     log_amount = typical_log_amount[who] + rng.normal(0.0, 0.6, size=n)
     amount = np.round(np.exp(log_amount) * drift.amount_scale, 2)
-    categories = rng.choice(list(CATEGORIES), size=n, p=list(CATEGORIES.values()))
+    mix = drift.category_weights or CATEGORIES
+    categories = rng.choice(list(mix), size=n, p=np.array(list(mix.values())) / sum(mix.values()))
     home = customers[s.HOME_COUNTRY].to_numpy()[who]
     abroad = rng.random(n) < drift.foreign_rate
     country = np.where(abroad, _other_country(rng, home), home)
 
+    # The fraud signal: abroad, at night and risky merchants raise the odds; fraudsters spend
+    # well above the customer's usual amount, which the customer aggregates can reveal.
+    # A concept shift turns the pattern around: fraud moves to domestic, daytime payments.
+    risky = np.isin(categories, RISKY_CATEGORIES)
+    if drift.concept_shift:
+        risk = 1.8 * ~abroad + 1.3 * (hours >= 6) + 1.0 * ~risky
+    else:
+        risk = 1.8 * abroad + 1.3 * (hours < 6) + 1.0 * risky
+    rate = drift.fraud_rate or config.fraud_rate
+    is_fraud = rng.random(n) < _sigmoid(_intercept_for_rate(risk, rate) + risk)
+    if not drift.concept_shift:
+        amount = np.where(
+            is_fraud, np.round(amount * np.exp(rng.normal(1.0, 0.4, size=n)), 2), amount
+        )
+
+    prefix = "T" if batch == 0 else f"B{batch}-"
     transactions = pd.DataFrame(
         {
-            s.TRANSACTION_ID: [f"{id_prefix}{i:09d}" for i in range(n)],
+            s.TRANSACTION_ID: [f"{prefix}{i:09d}" for i in range(n)],
             s.CUSTOMER_ID: customers[s.CUSTOMER_ID].to_numpy()[who],
             s.EVENT_TS: event_ts,
             s.AMOUNT: amount,
@@ -95,12 +119,6 @@ def generate(
             s.COUNTRY: country,
         }
     )
-    # The fraud signal: abroad, at night and risky merchants raise the odds; fraudsters spend
-    # well above the customer's usual amount, which the customer aggregates can reveal.
-    risk = 1.8 * abroad + 1.3 * (hours < 6) + 1.0 * np.isin(categories, RISKY_CATEGORIES)
-    is_fraud = rng.random(n) < _sigmoid(_intercept_for_rate(risk, config.fraud_rate) + risk)
-    amount = np.where(is_fraud, np.round(amount * np.exp(rng.normal(1.0, 0.4, size=n)), 2), amount)
-    transactions[s.AMOUNT] = amount
     labels = pd.DataFrame(
         {
             s.TRANSACTION_ID: transactions[s.TRANSACTION_ID],

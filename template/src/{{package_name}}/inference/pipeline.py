@@ -38,6 +38,12 @@ def score_batch(ctx: Context) -> dict[str, Any]:
         window, ctx.tables.read(names.customer_features), cfg.features.windows_days
     )
     batch_id = last_day.isoformat()
+    if window.isEmpty():
+        raise PipelineError(
+            f"no transactions between {first_day} and {last_day} in "
+            f"'{ctx.tables.full_name(names.transaction_features)}': nothing to score. "
+            "Check inference.batch_date and that the `features` step ran on new data."
+        )
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = Path(
             mlflow.artifacts.download_artifacts(

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import mlflow
+import numpy as np
 import pandas as pd
 from mlflow.models import infer_signature
 from sklearn.pipeline import Pipeline
 from skops import io as skops_io
 
 from ..config import Config
+from ..monitoring.profile import BASELINE_ARTIFACT, baseline_profile
 from ..runtime import Context
 from .dataset import feature_columns, time_split, training_set
 from .evaluate import classification_metrics
@@ -30,6 +32,7 @@ class TrainedModel:
     metrics: dict[str, float]
     train: pd.DataFrame
     test: pd.DataFrame
+    test_scores: np.ndarray
 
 
 def train_model(ctx: Context) -> dict[str, Any]:
@@ -75,7 +78,8 @@ def fit_and_evaluate(frame: pd.DataFrame, config: Config) -> TrainedModel:
     )
     model.fit(train[features], train[target])
     scores = model.predict_proba(test[features])[:, 1]
-    return TrainedModel(model, classification_metrics(test[target].to_numpy(), scores), train, test)
+    metrics = classification_metrics(test[target].to_numpy(), scores)
+    return TrainedModel(model, metrics, train, test, scores)
 
 
 def log_and_register(
@@ -91,6 +95,8 @@ def log_and_register(
             {**cfg.model.params, "features": ",".join(features), "train_rows": len(trained.train)}
         )
         mlflow.log_metrics(trained.metrics)
+        # what the monitor compares scoring windows with: the held-out data and its scores
+        mlflow.log_dict(_monitoring_baseline(trained, cfg), BASELINE_ARTIFACT)
         example = trained.train[features].head(5)
         info = mlflow.sklearn.log_model(
             trained.model,
@@ -109,6 +115,19 @@ def log_and_register(
     for key, value in {**lineage, "run_id": run.info.run_id}.items():
         client.set_model_version_tag(ctx.tracking.model_name, version, key, value)
     return version, run.info.run_id
+
+
+def _monitoring_baseline(trained: TrainedModel, cfg: Config) -> dict[str, Any]:
+    return baseline_profile(
+        trained.test,
+        trained.test_scores,
+        cfg.model.numeric_features,
+        cfg.model.categorical_features,
+        cfg.model.target,
+        bins=cfg.monitoring.bins,
+        score_bins=cfg.monitoring.score_bins,
+        threshold=cfg.inference.decision_threshold,
+    )
 
 
 def _code_version() -> dict[str, str]:

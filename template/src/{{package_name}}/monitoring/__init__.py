@@ -1,0 +1,1 @@
+"""Monitoring: feature, prediction and label drift, performance, reports and retraining."""

@@ -1,0 +1,165 @@
+"""The `monitor` and `retrain` steps.
+
+`monitor` compares a scoring window (the predictions of one batch, with labels once they arrive)
+with the champion's training baseline, writes one row per metric, an HTML report and a status.
+`retrain` runs train -> validate -> deploy when the latest status is `alert`: never around the gate.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from pyspark.sql import functions as F
+
+from ..data import schema as s
+from ..errors import PipelineError
+from ..inference.pipeline import BATCH_ID, NO_CHAMPION_HINT
+from ..registry import CHAMPION, require_alias
+from ..runtime import Context
+from .drift import ALERT, OK, MetricRow, drift_rows, performance_rows, worst
+from .profile import BASELINE_ARTIFACT, window_aggregates
+from .report import render_report
+
+log = logging.getLogger(__name__)
+STATUS_KEY = "status"  # task value read by the monitoring job's condition task
+
+
+class MonitoringError(PipelineError):
+    exit_code = 5
+
+
+def monitor_window(ctx: Context) -> dict[str, Any]:
+    cfg, names, rules = ctx.config, ctx.config.tables, ctx.config.monitoring
+    ctx.tracking.activate()
+    client, name = ctx.tracking.client(), ctx.tracking.model_name
+    champion = require_alias(client, name, CHAMPION, NO_CHAMPION_HINT)
+    baseline = _load_baseline(champion)
+
+    predictions = ctx.tables.read(names.predictions)
+    batch_id = predictions.agg(F.max(BATCH_ID)).first()[0]
+    if batch_id is None:
+        raise MonitoringError(
+            f"'{ctx.tables.full_name(names.predictions)}' is empty: run `inference` first."
+        )
+    labels = ctx.tables.read(names.raw_labels).select(s.TRANSACTION_ID, cfg.model.target)
+    window = predictions.filter(F.col(BATCH_ID) == batch_id).join(labels, s.TRANSACTION_ID, "left")
+    aggregates = window_aggregates(
+        window, baseline, cfg.model.target, rules.score_bins, cfg.inference.decision_threshold
+    )
+    if aggregates["rows"] < rules.min_rows:
+        raise MonitoringError(
+            f"window {batch_id} has {aggregates['rows']} rows, fewer than monitoring.min_rows="
+            f"{rules.min_rows}: too few for a verdict. Nothing was written."
+        )
+
+    rows = drift_rows(baseline, aggregates, rules) + performance_rows(baseline, aggregates, rules)
+    status = worst([r.status for r in rows])
+    labelled = sum(aggregates["label"]["counts"])
+    title = f"Monitoring {name} v{champion.version}, window {batch_id}"
+    report = render_report(title, status, rows, baseline, aggregates)
+    with mlflow.start_run(run_name=f"monitor {batch_id}"):
+        mlflow.set_tags({"step": "monitor", "window": batch_id, "status": status})
+        mlflow.log_metrics(
+            {f"{r.feature}.{r.metric}": r.value for r in rows if r.value is not None}
+        )
+        mlflow.log_text(report, f"monitoring/report-{batch_id}.html")
+    _write_rows(ctx, rows, batch_id, str(champion.version), aggregates["rows"])
+    saved = _save_report(rules.report_dir, batch_id, report)
+    alerts = sorted({f"{r.feature}.{r.metric}" for r in rows if r.status == ALERT})
+    summary = {
+        "status": status,
+        "window": f"{batch_id}: {aggregates['rows']} rows, {labelled} labelled",
+        "alerts": ", ".join(alerts) or "none",
+        "report": saved or "in MLflow",
+    }
+    ctx.publish(STATUS_KEY, status)
+    if status != OK and rules.webhook_url:
+        _notify(rules.webhook_url, {"model": name, "version": str(champion.version), **summary})
+    return summary
+
+
+def latest_status(ctx: Context) -> str | None:
+    """Status of the newest monitored window, or None when nothing was monitored yet."""
+    names = ctx.config.tables
+    if not ctx.tables.exists(names.monitoring):
+        return None
+    table = ctx.tables.read(names.monitoring)
+    newest = table.agg(F.max("monitored_at")).first()[0]
+    statuses = [
+        r.status
+        for r in table.filter(F.col("monitored_at") == newest).select("status").distinct().collect()
+    ]
+    return worst(statuses) if statuses else None
+
+
+def retrain_if_alert(ctx: Context) -> dict[str, Any]:
+    """On an alert, train -> validate -> deploy. A candidate that fails validation stops here."""
+    from ..pipelines import run_step  # the steps registry imports this module
+
+    status = latest_status(ctx)
+    if status != ALERT:
+        return {"retrained": f"no (latest monitoring status: {status or 'none'})"}
+    if not ctx.config.monitoring.retrain_on_alert:
+        return {"retrained": "no (monitoring.retrain_on_alert is false)"}
+    results = [run_step(step, ctx) for step in ("train", "validate", "deploy")]
+    return {"retrained": "yes", **results[-1].summary}
+
+
+def _load_baseline(champion) -> dict[str, Any]:
+    run_id = champion.run_id or champion.tags.get("run_id")
+    try:
+        return mlflow.artifacts.load_dict(f"runs:/{run_id}/{BASELINE_ARTIFACT}")
+    except Exception as exc:
+        raise MonitoringError(
+            f"champion v{champion.version} has no monitoring baseline ({BASELINE_ARTIFACT} in "
+            f"run {run_id}): retrain and deploy a model with this project version. ({exc})"
+        ) from None
+
+
+def _write_rows(ctx: Context, rows: list[MetricRow], batch_id: str, version: str, n: int) -> None:
+    """All rows of a window in one atomic replace: no partial windows, re-runs replace."""
+    frame = pd.DataFrame(
+        {
+            "window_id": batch_id,
+            "model_version": version,
+            "feature": [r.feature for r in rows],
+            "kind": [r.kind for r in rows],
+            "metric": [r.metric for r in rows],
+            "value": [r.value for r in rows],
+            "warn": [r.warn for r in rows],
+            "alert": [r.alert for r in rows],
+            "status": [r.status for r in rows],
+            "window_rows": n,
+            "monitored_at": datetime.now(UTC),
+        }
+    ).astype({"value": "float64"})
+    ctx.tables.replace_where(
+        ctx.spark.createDataFrame(frame), ctx.config.tables.monitoring, "window_id", batch_id
+    )
+
+
+def _save_report(report_dir: str | None, batch_id: str, report: str) -> str | None:
+    if not report_dir:
+        return None
+    path = Path(report_dir) / f"monitoring-{batch_id}.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report)
+    return str(path)
+
+
+def _notify(url: str, payload: dict[str, Any]) -> None:
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+    except OSError as exc:  # a broken webhook must not hide the verdict
+        log.warning("monitoring webhook %s failed: %s", url, exc)

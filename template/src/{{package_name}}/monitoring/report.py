@@ -1,0 +1,102 @@
+"""A one-page HTML report: the verdict, a table of every metric, and plots of what drifted."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from itertools import pairwise
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display needed
+import matplotlib.pyplot as plt
+
+from .drift import ALERT, OK, WARN, MetricRow
+from .stats import proportions
+
+HEADERS = ("feature", "kind", "metric", "value", "warn", "alert", "status")
+COLOURS = {OK: "#2e7d32", WARN: "#ef6c00", ALERT: "#c62828"}
+
+
+def render_report(
+    title: str,
+    status: str,
+    rows: list[MetricRow],
+    baseline: dict[str, Any],
+    window: dict[str, Any],
+) -> str:
+    drifted = sorted(
+        {r.feature for r in rows if r.status in (WARN, ALERT) and r.feature in baseline["features"]}
+    )
+    plots = "".join(
+        _plot_section(name, baseline["features"][name], window["features"][name])
+        for name in drifted
+    )
+    table = "".join(
+        _table_row(r) for r in sorted(rows, key=lambda r: (-_rank(r.status), r.feature, r.metric))
+    )
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ddd;padding:.3rem .6rem;text-align:left}}
+.verdict{{font-size:1.4rem;color:{COLOURS.get(status, "#555")}}}</style></head><body>
+<h1>{html.escape(title)}</h1>
+<p class="verdict">Status: <b>{status.upper()}</b>, {window["rows"]} rows in the window,
+{baseline["rows"]} in the baseline; {len(drifted)} feature(s) drifted.</p>
+<h2>Metrics</h2>
+<table><tr>{"".join(f"<th>{h}</th>" for h in HEADERS)}</tr>
+{table}</table>
+<h2>Distributions of drifted features</h2>
+{plots or "<p>No feature drifted.</p>"}
+</body></html>
+"""
+
+
+def _plot_section(name: str, baseline: dict[str, Any], window: dict[str, Any]) -> str:
+    labels = _bucket_labels(baseline)
+    figure, axis = plt.subplots(figsize=(8, 3))
+    positions = range(len(labels))
+    axis.bar(
+        [p - 0.2 for p in positions], proportions(baseline["counts"]), width=0.4, label="baseline"
+    )
+    axis.bar([p + 0.2 for p in positions], proportions(window["counts"]), width=0.4, label="window")
+    axis.set_xticks(list(positions), labels, rotation=45, ha="right", fontsize=7)
+    axis.set_ylabel("share of rows")
+    axis.set_title(name)
+    axis.legend()
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90)
+    plt.close(figure)
+    image = base64.b64encode(buffer.getvalue()).decode()
+    title = html.escape(name)
+    return f'<h3>{title}</h3><img alt="{title}" src="data:image/png;base64,{image}">'
+
+
+def _bucket_labels(spec: dict[str, Any]) -> list[str]:
+    if spec["kind"] == "categorical":
+        return [*spec["categories"], "other", "missing"]
+    edges = spec["edges"]
+    bounds = ["-inf", *[f"{e:.3g}" for e in edges], "inf"]
+    return [*(f"[{low}, {high})" for low, high in pairwise(bounds)), "missing"]
+
+
+def _table_row(row: MetricRow) -> str:
+    value = "" if row.value is None else f"{row.value:.4f}"
+    colour = COLOURS.get(row.status, "#555")
+    cells = [
+        html.escape(row.feature),
+        row.kind,
+        row.metric,
+        value,
+        f"{row.warn:g}",
+        f"{row.alert:g}",
+    ]
+    status = f"<td style='color:{colour};font-weight:bold'>{row.status}</td>"
+    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + status + "</tr>"
+
+
+def _rank(status: str) -> int:
+    return {ALERT: 2, WARN: 1}.get(status, 0)
