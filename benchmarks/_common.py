@@ -23,6 +23,11 @@ def machine() -> str:
     return f"{platform.machine()}, {cores} cores, Python {platform.python_version()}"
 
 
+def load_average() -> float:
+    """1-minute load average: other work on the machine slows every figure down."""
+    return round(os.getloadavg()[0], 2)
+
+
 def render_scenario(name: str, dst: Path) -> Path:
     """Render tests/scenarios/<name>.yml from this working tree, without tasks."""
     answers = yaml.safe_load((REPO_ROOT / "tests" / "scenarios" / f"{name}.yml").read_text())

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import yaml
-from _common import machine, render_scenario, timed, uv
+from _common import load_average, machine, render_scenario, timed, uv
 
 SUMMARY_ROW = re.compile(r"^│ (\S[^│]*?)\s+│\s+([0-9.]+) │", re.MULTILINE)
 
@@ -65,6 +65,7 @@ def main() -> None:
     result = {
         "date": time.strftime("%Y-%m-%d"),
         "machine": machine(),
+        "load_average_at_start": load_average(),
         "repeats": args.repeats,
         "uv_sync_warm_seconds": round(sync_seconds, 1),
         "unit_tests": {"median_seconds": median(unit_tests), "pytest_summary": unit_summary},

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import subprocess
 import tempfile
@@ -20,6 +19,7 @@ import warnings
 from pathlib import Path
 
 import copier
+from _common import load_average, machine
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,37 +62,44 @@ def render_seconds(template: Path, dst: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9)
+    parser.add_argument(
+        "--template",
+        type=Path,
+        default=REPO_ROOT,
+        help="template repository to time (default: this one, uncommitted changes included)",
+    )
     args = parser.parse_args()
+    load_at_start = load_average()
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         trivial = make_trivial_template(tmp_path / "trivial-template")
         render_seconds(trivial, tmp_path / "warm-up-trivial")  # imports, git, disk caches
-        render_seconds(REPO_ROOT, tmp_path / "warm-up-default")
+        render_seconds(args.template, tmp_path / "warm-up-default")
         times: dict[str, list[float]] = {"default": [], "trivial": []}
         for i in range(args.repeats):  # interleaved, so drift in machine load hits both alike
-            times["default"].append(render_seconds(REPO_ROOT, tmp_path / f"default-{i}"))
+            times["default"].append(render_seconds(args.template, tmp_path / f"default-{i}"))
             times["trivial"].append(render_seconds(trivial, tmp_path / f"trivial-{i}"))
         rendered_files = sum(1 for p in (tmp_path / "default-0").rglob("*") if p.is_file())
 
     medians = {name: statistics.median(values) for name, values in times.items()}
     result = {
         "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {_cores()} cores, Python {platform.python_version()}",
+        "machine": machine(),
+        "load_average_at_start": load_at_start,
         "copier": copier.__version__,
         "repeats": args.repeats,
         "default_files": rendered_files,
         "median_seconds": {k: round(v, 3) for k, v in medians.items()},
         "min_seconds": {k: round(min(v), 3) for k, v in times.items()},
         "ratio_default_to_trivial": round(medians["default"] / medians["trivial"], 2),
+        # the trivial template renders 2 files; Copier's cost per extra file (path rendering,
+        # a `git config` call per written file) is most of the difference
+        "ms_per_extra_file": round(
+            1000 * (medians["default"] - medians["trivial"]) / (rendered_files - 2), 1
+        ),
     }
     print(json.dumps(result, indent=2))
-
-
-def _cores() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
 if __name__ == "__main__":

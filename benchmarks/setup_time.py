@@ -2,10 +2,13 @@
 
     uv run python benchmarks/setup_time.py [--skip-cold] [--repeats 3]
 
-cold: a new, empty UV_CACHE_DIR in a temp folder, so everything is downloaded from PyPI (about
-      1 GB, including pyspark's source archive, which is then built): minutes; run once.
-warm: the same project's `.venv` deleted and synced again from that now-filled cache, and
-      from uv's usual global cache (what a second project on the same machine sees).
+A fresh project has no `uv.lock` yet, so its first `uv sync` resolves, then installs.
+
+cold:   a new, empty UV_CACHE_DIR in a temp folder, so everything is downloaded from PyPI (about
+        1 GB, including pyspark's source archive, which is then built): minutes; run once.
+warm:   `.venv` and `uv.lock` deleted and synced again from that now-filled cache, and from
+        uv's usual global cache (what a second new project on the same machine sees).
+locked: `.venv` deleted, `uv.lock` kept (a clone of an existing project, or a CI run).
 """
 
 from __future__ import annotations
@@ -18,15 +21,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import machine, render_scenario, timed, uv
+from _common import load_average, machine, render_scenario, timed, uv
 
 
 def folder_megabytes(path: Path) -> int:
     return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6)
 
 
-def sync_fresh(project: Path, **env: str) -> float:
+def sync_fresh(project: Path, keep_lock: bool = False, **env: str) -> float:
     shutil.rmtree(project / ".venv", ignore_errors=True)
+    if not keep_lock:
+        (project / "uv.lock").unlink(missing_ok=True)
     seconds, _ = timed(project, [uv(), "sync"], **env)
     return round(seconds, 1)
 
@@ -37,18 +42,25 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    result: dict[str, object] = {"date": time.strftime("%Y-%m-%d"), "machine": machine()}
+    result: dict[str, object] = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": machine(),
+        "load_average_at_start": load_average(),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         project = render_scenario("default", Path(tmp) / "project")
         if not args.skip_cold:
             cache = Path(tmp) / "uv-cache"
             result["cold_cache_seconds"] = sync_fresh(project, UV_CACHE_DIR=str(cache))
-            result["cold_cache_downloaded_mb"] = folder_megabytes(cache)
+            result["cold_cache_size_mb"] = folder_megabytes(cache)
             result["warm_fresh_cache_seconds"] = statistics.median(
                 sync_fresh(project, UV_CACHE_DIR=str(cache)) for _ in range(args.repeats)
             )
         result["warm_global_cache_seconds"] = statistics.median(
             sync_fresh(project) for _ in range(args.repeats)
+        )
+        result["locked_global_cache_seconds"] = statistics.median(
+            sync_fresh(project, keep_lock=True) for _ in range(args.repeats)
         )
         result["venv_mb"] = folder_megabytes(project / ".venv")
     print(json.dumps(result, indent=2))

@@ -30,17 +30,24 @@ tables = {}
 for path in sorted((root / "tables").iterdir()):
     if DeltaTable.is_deltatable(str(path)):
         table = DeltaTable(str(path))
+        data = table.to_pyarrow_table()
         tables[path.name] = {
-            "rows": table.to_pyarrow_dataset().count_rows(),
+            "rows": data.num_rows,
             "version": table.version(),
             "path": str(path.resolve()),
+            "columns": data.column_names,
+            "model_versions": sorted(
+                set(data.column("model_version").to_pylist())
+            ) if "model_version" in data.column_names else [],
         }
 store = f"sqlite:///{(root / 'mlflow' / 'mlflow.db').resolve()}"
 client = mlflow.MlflowClient(tracking_uri=store, registry_uri=store)
 models = {}
 for model in client.search_registered_models():
     versions = {}
-    for version in client.search_model_versions(f"name='{model.name}'"):
+    for found in client.search_model_versions(f"name='{model.name}'"):
+        # search results carry no aliases: get each version itself
+        version = client.get_model_version(model.name, found.version)
         run = client.get_run(version.run_id) if version.run_id else None
         versions[version.version] = {
             "tags": version.tags,
@@ -135,3 +142,17 @@ def test_the_model_is_registered_with_lineage_to_the_tables_it_read(
         assert read_version.isdigit()
         assert int(read_version) <= written["version"]
     assert first["metrics"]["roc_auc"] > 0.75, "the synthetic fraud signal is learnable"
+
+
+def test_the_first_model_passes_validation_and_becomes_champion(outputs: dict, answers: dict):
+    first = outputs["models"][answers["model_name"]]["1"]
+    assert first["tags"]["validation.status"] == "passed"
+    assert "champion" in first["aliases"]
+
+
+def test_batch_inference_scores_with_the_champion(outputs: dict, config: dict):
+    predictions = outputs["tables"][config["tables"]["predictions"]]
+    assert predictions["rows"] > 0
+    assert predictions["model_versions"] == ["1"]
+    assert {"model_name", "model_version", "scored_at"} <= set(predictions["columns"])
+    assert outputs["tables"][config["tables"]["evaluations"]]["rows"] > 0
