@@ -1,0 +1,84 @@
+"""Drift aggregation over N rows x 10 features vs one plain Spark aggregation scan of the same
+data, and the driver's memory, which must not grow with N.
+
+    python drift.py 10000000
+
+Runs inside a rendered default project (see ../lifecycle.py). Prints JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from pyspark.sql import functions as F
+
+from fraud_detection.config import load_config
+from fraud_detection.monitoring.profile import baseline_profile, window_aggregates
+from fraud_detection.runtime.spark import local_spark
+
+ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
+NUMERIC = [f"x{i}" for i in range(9)]
+CATEGORICAL = ["category"]
+
+
+def main() -> None:
+    config = load_config("local")
+    spark = local_spark()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "window")
+        columns = [F.randn(seed=i).alias(name) for i, name in enumerate(NUMERIC)]
+        columns += [
+            F.element_at(F.array(*[F.lit(c) for c in "abcdef"]), (F.rand(9) * 6).cast("int") + 1)
+            .alias("category"),
+            F.rand(10).alias("fraud_probability"),
+            (F.rand(11) < 0.02).cast("int").alias("is_fraud"),
+        ]
+        spark.range(ROWS).select(*columns).write.parquet(path)
+        window = spark.read.parquet(path)
+
+        sample = window.limit(50_000).toPandas()
+        baseline = baseline_profile(
+            sample,
+            sample["fraud_probability"].to_numpy(),
+            NUMERIC,
+            CATEGORICAL,
+            "is_fraud",
+            bins=config.monitoring.bins,
+            score_bins=config.monitoring.score_bins,
+            threshold=0.5,
+        )
+        plain, drift = [], []
+        for _ in range(3):
+            started = time.perf_counter()
+            window.agg(*[F.sum(c) for c in NUMERIC], F.count("category")).collect()
+            plain.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            window_aggregates(window, baseline, "is_fraud", config.monitoring.score_bins, 0.5)
+            drift.append(time.perf_counter() - started)
+        jvm = spark.sparkContext._jvm.java.lang.Runtime.getRuntime()
+        jvm_used_mb = (jvm.totalMemory() - jvm.freeMemory()) / 2**20
+    print(
+        json.dumps(
+            {
+                "rows": ROWS,
+                "features": len(NUMERIC) + len(CATEGORICAL),
+                "plain_scan_seconds": round(float(np.median(plain)), 2),
+                "drift_seconds": round(float(np.median(drift)), 2),
+                "ratio": round(float(np.median(drift) / np.median(plain)), 2),
+                "python_driver_peak_rss_mb": round(
+                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+                ),
+                "jvm_driver_heap_used_mb": round(jvm_used_mb, 1),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
