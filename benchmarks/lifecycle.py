@@ -28,7 +28,10 @@ IN_PROJECT = Path(__file__).resolve().parent / "in_project"
 
 def in_project(project: Path, script: str, *args: str) -> dict:
     _, output = timed(project, [uv(), "run", "python", str(IN_PROJECT / script), *args])
-    return json.loads(output.strip().splitlines()[-1])
+    reports = [line for line in output.splitlines() if line.startswith('{"')]
+    if not reports:
+        raise SystemExit(f"{script} printed no JSON report:\n{output[-3000:]}")
+    return json.loads(reports[-1])
 
 
 def main() -> None:

