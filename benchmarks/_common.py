@@ -15,7 +15,17 @@ import copier
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-FOREIGN_ENV_VARIABLES = ("VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONHOME", "PYTHONPATH")
+# the caller's venv and pyenv selection (set by pyenv's shims), not the project's
+FOREIGN_ENV_VARIABLES = (
+    "VIRTUAL_ENV",
+    "CONDA_PREFIX",
+    "PYTHONHOME",
+    "PYTHONPATH",
+    "PYENV_VERSION",
+    "PYENV_DIR",
+    "UV",
+    "UV_RUN_RECURSION_DEPTH",
+)
 
 
 def machine() -> str:

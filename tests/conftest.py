@@ -116,9 +116,14 @@ def project(request: pytest.FixtureRequest, render_scenario) -> RenderedProject:
 
 
 # Variables of the caller's environment that would make a project's `uv run` use another venv,
-# interpreter or pytest configuration than its own.
+# interpreter or pytest configuration than its own. PYENV_VERSION is set by pyenv's shims when
+# this session was started through one: it would pin the project's interpreter lookup to ours
+# (a Python 3.12 project would then find no 3.12 and uv would try to download one).
 FOREIGN_ENV_VARIABLES = (
     "VIRTUAL_ENV",
+    "PYENV_VERSION",
+    "PYENV_DIR",
+    "UV",
     "CONDA_PREFIX",
     "PYTHONHOME",
     "PYTHONPATH",

@@ -1,19 +1,28 @@
-"""Slow tier: install the default project with its own setup, run its tests and its pipeline.
+"""Slow tier: install generated projects with their own setup, run their tests and pipeline.
 
-Everything runs in the rendered project with its own venv (`uv sync` makes it; uv's global cache
-keeps that cheap after the first time). What the pipeline wrote is read back with the project's
-own deltalake and MLflow, through `uv run python`, since this repository's env has neither.
+One scenario per code variant (`scenario_matrix.slow_tier_scenarios()`: scenarios that render the
+same code are installed once) is set up with `uv sync` and runs its own test suite, whose
+integration tests run the whole pipeline on small data. The default project also runs
+`run all` on the default data size, and what it wrote is read back with the project's own
+deltalake and MLflow, through `uv run python` (this repository's env has neither).
+
+Everything runs in the rendered project with its own venv; uv's global cache keeps `uv sync`
+cheap after the first time.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import scenario_matrix
 import yaml
 
 pytestmark = pytest.mark.slow
+
+SLOW_SCENARIOS = scenario_matrix.slow_tier_scenarios()
 
 # A cold uv cache builds pyspark from its ~450 MB source archive: minutes, not seconds.
 SETUP_TIMEOUT = 1800
@@ -36,9 +45,10 @@ for path in sorted((root / "tables").iterdir()):
             "version": table.version(),
             "path": str(path.resolve()),
             "columns": data.column_names,
-            "model_versions": sorted(
-                set(data.column("model_version").to_pylist())
-            ) if "model_version" in data.column_names else [],
+            "model_versions": sorted(set(data.column("model_version").to_pylist()))
+            if "model_version" in data.column_names else [],
+            "statuses": sorted(set(data.column("status").to_pylist()))
+            if "status" in data.column_names else [],
         }
 store = f"sqlite:///{(root / 'mlflow' / 'mlflow.db').resolve()}"
 client = mlflow.MlflowClient(tracking_uri=store, registry_uri=store)
@@ -61,11 +71,24 @@ print("INSPECT" + json.dumps({"tables": tables, "models": models}))
 
 
 @pytest.fixture(scope="module")
-def installed(render_writable, run_command, uv) -> Path:
-    """The default scenario rendered in its own folder and set up with `uv sync`."""
-    project = render_writable("default")
-    run_command(project, [uv, "sync"], SETUP_TIMEOUT)
-    return project
+def install(render_writable, run_command, uv) -> Callable[[str], Path]:
+    """`install(scenario)`: rendered in a folder of its own and set up with `uv sync`, once."""
+    installed: dict[str, Path] = {}
+
+    def install_once(scenario: str) -> Path:
+        if scenario not in installed:
+            project = render_writable(scenario)
+            run_command(project, [uv, "sync"], SETUP_TIMEOUT)
+            installed[scenario] = project
+        return installed[scenario]
+
+    return install_once
+
+
+@pytest.fixture(scope="module")
+def installed(install) -> Path:
+    """The default project, set up: the one whose pipeline runs on the default data size."""
+    return install("default")
 
 
 @pytest.fixture(scope="module")
@@ -95,8 +118,9 @@ def outputs(installed: Path, pipeline_output: str, run_command, uv) -> dict:
     return json.loads(marker.removeprefix("INSPECT"))
 
 
-def test_the_project_test_suite_passes(installed: Path, run_command, uv):
-    result = run_command(installed, [uv, "run", "pytest", "-q"], TESTS_TIMEOUT)
+@pytest.mark.parametrize("scenario", SLOW_SCENARIOS)
+def test_the_project_test_suite_passes(scenario: str, install, run_command, uv):
+    result = run_command(install(scenario), [uv, "run", "pytest", "-q"], TESTS_TIMEOUT)
     summary = result.stdout.strip().splitlines()[-1]
     assert " passed" in summary
     assert "failed" not in summary
@@ -156,3 +180,14 @@ def test_batch_inference_scores_with_the_champion(outputs: dict, config: dict):
     assert predictions["model_versions"] == ["1"]
     assert {"model_name", "model_version", "scored_at"} <= set(predictions["columns"])
     assert outputs["tables"][config["tables"]["evaluations"]]["rows"] > 0
+
+
+def test_monitoring_compares_the_scored_batch_with_the_training_baseline(
+    installed: Path, outputs: dict, config: dict
+):
+    monitoring = outputs["tables"][config["tables"]["monitoring"]]
+    assert monitoring["rows"] > 0
+    assert set(monitoring["statuses"]) <= {"ok", "warn", "alert", "no data"}
+    reports = list((installed / ".local" / "reports").glob("*.html"))
+    assert reports, "the local run saves an HTML drift report"
+    assert "<table" in reports[0].read_text()

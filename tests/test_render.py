@@ -28,15 +28,28 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOTS_DIR = REPO_ROOT / "tests" / "snapshots"
 UPDATE_SNAPSHOTS = os.environ.get("UPDATE_SNAPSHOTS") == "1"
 
-# `{{`, `{%` and `{#` left by Jinja; `${{ ... }}` (GitHub Actions, Azure Pipelines) and `${#x}`
-# (shell) are not Jinja.
-JINJA_MARKER = re.compile(r"(?<!\$)\{\{|\{%|(?<!\$)\{#")
+# What Jinja leaves when a file was not rendered: an expression over a name (`{{ project_slug }}`,
+# `{{package_name|upper}}`), a statement (`{% if ... %}`) or a comment (`{# ... #}`). Lookalikes
+# that must stay are spared: `${{ ... }}` (GitHub Actions, Azure Pipelines), `${#x}` (shell), and
+# doubled braces in Python f-strings (`f"body{{margin:0}}"`).
+JINJA_LEFTOVER = re.compile(
+    r"(?<!\$)\{\{-?\s*[A-Za-z_][\w.]*\s*(?:-?\}\}|\||~|\(|\[|==|!=|\bif\b|\band\b|\bor\b)"
+    r"|\{%-?\s*(?:if|elif|else|endif|for|endfor|set|endset|raw|endraw|macro|endmacro|include"
+    r"|import|from|block|endblock|with|endwith|filter|endfilter|call|endcall)\b"
+    r"|(?<!\$)\{#"
+)
 # Databricks job "dynamic value references" look like Jinja but are meant to stay:
 # {{job.id}}, {{tasks.<task>.values.<key>}}, {{workspace.url}}, legacy {{run_id}}, ...
 DATABRICKS_DYNAMIC_VALUE = re.compile(
-    r"\{\{\s*(?:(?:job|task|tasks|workspace|backfill)\.[\w.\[\]-]+"
+    r"\{\{\s*(?:(?:job|task|tasks|workspace|backfill)\.[\w.\[\]<>-]+"
     r"|job_id|run_id|parent_run_id|task_key|task_retry_count|start_date|start_time)\s*\}\}"
 )
+
+
+def jinja_leftover(line: str) -> bool:
+    return bool(JINJA_LEFTOVER.search(DATABRICKS_DYNAMIC_VALUE.sub("", line)))
+
+
 CI_FILES = (".github", ".gitlab-ci.yml", "azure-pipelines.yml", ".azure-pipelines")
 
 
@@ -80,12 +93,44 @@ def test_generated_file_set_matches_the_snapshot(project: RenderedProject):
 
 
 def test_no_jinja_is_left_in_paths_or_contents(project: RenderedProject):
-    leftovers = [p for p in project.files() if p.endswith(".jinja") or JINJA_MARKER.search(p)]
+    leftovers = [p for p in project.files() if p.endswith(".jinja") or "{{" in p or "{%" in p]
     for path in text_files(project):
         for number, line in enumerate(path.read_text().splitlines(), start=1):
-            if JINJA_MARKER.search(DATABRICKS_DYNAMIC_VALUE.sub("", line)):
+            if jinja_leftover(line):
                 leftovers.append(f"{path.relative_to(project.path)}:{number}: {line.strip()}")
     assert not leftovers, "Jinja left in the rendered project:\n" + "\n".join(leftovers)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'name = "{{ project_slug }}"',
+        "import {{package_name}}.cli",
+        "model: {{ package_name | lower }}_model",
+        "{{- model_name -}}",
+        "{% if ci_provider == 'gitlab' %}",
+        "{%- endif %}",
+        "{# a template comment #}",
+    ],
+)
+def test_the_leftover_check_flags_unrendered_jinja(line: str):
+    assert jinja_leftover(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "run: echo ${{ github.sha }}",
+        "condition: ${{ eq(variables.isMain, true) }}",
+        'echo "${#items[@]}"',
+        'html = f"<style>body{{margin:0}}table{{border-collapse:collapse}}</style>"',
+        'left: "{{tasks.monitor.values.status}}"',
+        "A job task value (`{{tasks.<task>.values.<key>}}`)",
+        "run_id: '{{job.run_id}}'",
+    ],
+)
+def test_the_leftover_check_spares_lookalikes(line: str):
+    assert not jinja_leftover(line)
 
 
 def test_answers_file_records_the_scenario_answers(project: RenderedProject):
