@@ -198,7 +198,7 @@ def render(template: Path, dst: Path, version: str) -> Path:
     return dst
 
 
-def update(project: Path, version: str, conflict: str = "inline") -> None:
+def update(project: Path, version: str, conflict: str = "inline", quiet: bool = True) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         copier.run_update(
@@ -209,7 +209,7 @@ def update(project: Path, version: str, conflict: str = "inline") -> None:
             unsafe=True,
             skip_tasks=True,
             conflict=conflict,
-            quiet=True,
+            quiet=quiet,
         )
 
 
@@ -348,7 +348,7 @@ def test_update_brings_template_changes_and_keeps_each_kind_of_user_edit(updated
     assert not (project / "docs" / "ci-cd-setup.md").exists(), "a file the user deleted stays so"
 
 
-def test_conflict_is_left_marked_and_caught_by_the_project_checks(template_repo, tmp_path):
+def test_conflict_is_left_marked_and_caught_by_the_project_checks(template_repo, tmp_path, capfd):
     """The user rewrote the README's first paragraph, which the new version also rewrote."""
     project = render(template_repo, tmp_path / "project", OLD)
     git(project, "init", "--quiet", "--initial-branch=main")
@@ -358,9 +358,15 @@ def test_conflict_is_left_marked_and_caught_by_the_project_checks(template_repo,
     intro = next(line for line in text.splitlines() if line.endswith(", on Databricks."))
     readme.write_text(text.replace(intro, "Scores card payments for the payments team."))
     commit_everything(project, "Our own introduction")
+    capfd.readouterr()
 
-    update(project, NEW)
+    update(project, NEW, quiet=False)
 
+    # Copier exits normally; its message after the update says how to find what is left
+    said = capfd.readouterr().err
+    assert 'Updated "Fraud Detection"' in said
+    assert "conflict markers" in said
+    assert "pre-commit run --all-files" in said
     leftovers = leftover_conflicts(project)
     assert "conflict markers in README.md" in leftovers
     assert any(item.startswith("unmerged: ") and item.endswith("\tREADME.md") for item in leftovers)
