@@ -7,7 +7,6 @@ one bucket for missing values. Categorical buckets: each baseline category, "oth
 
 from __future__ import annotations
 
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -18,6 +17,7 @@ from pyspark.sql import functions as F
 from ..inference.scoring import PROBABILITY as PREDICTION
 
 BASELINE_ARTIFACT = "monitoring/baseline.json"  # in the training run of each model version
+KEY_SPACE = 1 << 16  # buckets per histogram, at most
 
 
 def numeric_edges(values: pd.Series, bins: int) -> list[float]:
@@ -107,70 +107,72 @@ def window_aggregates(
 ) -> dict[str, Any]:
     """The window's histograms over the baseline's buckets, in ONE Spark aggregation pass.
 
-    Only counts come back to the driver; rows never leave the executors.
+    Each row yields one integer key per histogram, `histogram * KEY_SPACE + bucket`; a single
+    group-by counts them all. Only those counts (a few hundred numbers) reach the driver.
     """
-    columns: list[Column] = [F.count(F.lit(1)).alias("rows")]
-    for name, spec in baseline["features"].items():
-        buckets = (
-            _numeric_buckets(F.col(name), spec["edges"])
-            if spec["kind"] == "numeric"
-            else _categorical_buckets(F.col(name), spec["categories"])
-        )
-        columns += [_count(condition).alias(f"{name}#{i}") for i, condition in enumerate(buckets)]
-    label = F.col(target)
-    score = F.col(PREDICTION)
-    bucket = F.least(F.floor(score * score_bins), F.lit(score_bins - 1))
-    columns += [_count(label == 0).alias("label#0"), _count(label == 1).alias("label#1")]
-    for i in range(score_bins):
-        columns.append(_count((label == 1) & (bucket == i)).alias(f"pos#{i}"))
-        columns.append(_count((label == 0) & (bucket == i)).alias(f"neg#{i}"))
-    flagged = score >= threshold
-    columns += [
-        _count(flagged & (label == 1)).alias("tp"),
-        _count(flagged & (label == 0)).alias("fp"),
-        _count(~flagged & (label == 1)).alias("fn"),
-    ]
-    row = window.agg(*columns).first().asDict()
-
-    def series(prefix: str, n: int) -> list[int]:
-        return [int(row[f"{prefix}#{i}"]) for i in range(n)]
-
-    features = {
-        name: {**spec, "counts": series(name, len(spec["counts"]))}
-        for name, spec in baseline["features"].items()
+    specs = baseline["features"]
+    label, score = F.col(target), F.col(PREDICTION)
+    score_bucket = F.least(F.floor(score * score_bins), F.lit(score_bins - 1)).cast("int")
+    flagged = (score >= threshold).cast("int")
+    buckets = {
+        name: _numeric_bucket(F.col(name), spec["edges"])
+        if spec["kind"] == "numeric"
+        else _categorical_bucket(F.col(name), spec["categories"])
+        for name, spec in specs.items()
     }
+    buckets |= {
+        "label": F.when(label.isNotNull(), label),
+        "positives": F.when(label == 1, score_bucket),
+        "negatives": F.when(label == 0, score_bucket),
+        # confusion cells: 2 * flagged + label -> 0 TN, 1 FN, 2 FP, 3 TP
+        "confusion": F.when(label.isNotNull(), flagged * 2 + label),
+    }
+    names = list(buckets)
+    keys = [F.lit(i * KEY_SPACE) + bucket.cast("int") for i, bucket in enumerate(buckets.values())]
+    counted = (
+        window.select(F.explode(F.array(*keys)).alias("key"))
+        .where(F.col("key").isNotNull())
+        .groupBy("key")
+        .count()
+        .collect()
+    )
+    histograms = {name: {} for name in names}
+    for row in counted:
+        histograms[names[row["key"] // KEY_SPACE]][row["key"] % KEY_SPACE] = int(row["count"])
+
+    def series(name: str, n: int) -> list[int]:
+        return [histograms[name].get(i, 0) for i in range(n)]
+
+    confusion = series("confusion", 4)
+    first = next(iter(specs))
     return {
-        "rows": int(row["rows"]),
-        "features": features,
+        "rows": sum(histograms[first].values()),  # every row falls in one bucket of each feature
+        "features": {
+            name: {**spec, "counts": series(name, len(spec["counts"]))}
+            for name, spec in specs.items()
+        },
         "label": {"counts": series("label", 2)},
         "performance": {
-            "positives": series("pos", score_bins),
-            "negatives": series("neg", score_bins),
-            "tp": int(row["tp"]),
-            "fp": int(row["fp"]),
-            "fn": int(row["fn"]),
+            "positives": series("positives", score_bins),
+            "negatives": series("negatives", score_bins),
+            "tp": confusion[3],
+            "fp": confusion[2],
+            "fn": confusion[1],
         },
     }
 
 
-def _numeric_buckets(column: Column, edges: list[float]) -> list[Column]:
-    present = column.isNotNull() & ~F.isnan(column)
-    bounds = [None, *edges, None]
-    buckets = []
-    for low, high in pairwise(bounds):
-        condition = present
-        if low is not None:
-            condition = condition & (column >= low)
-        if high is not None:
-            condition = condition & (column < high)
-        buckets.append(condition)
-    return [*buckets, ~present]
+def _numeric_bucket(column: Column, edges: list[float]) -> Column:
+    """Index of the bucket of `column`: 0 .. len(edges), then len(edges) + 1 for missing."""
+    bucket = F.when(column.isNull() | F.isnan(column), len(edges) + 1)
+    for index, edge in enumerate(edges):
+        bucket = bucket.when(column < edge, index)
+    return bucket.otherwise(len(edges))
 
 
-def _categorical_buckets(column: Column, categories: list[str]) -> list[Column]:
-    known = [column == c for c in categories]
-    return [*known, column.isNotNull() & ~column.isin(categories), column.isNull()]
-
-
-def _count(condition: Column) -> Column:
-    return F.sum(F.when(condition, 1).otherwise(0))
+def _categorical_bucket(column: Column, categories: list[str]) -> Column:
+    """Index of the category, then len(categories) for "other" and len + 1 for missing."""
+    bucket = F.when(column.isNull(), len(categories) + 1)
+    for index, category in enumerate(categories):
+        bucket = bucket.when(column == category, index)
+    return bucket.otherwise(len(categories))
