@@ -10,7 +10,9 @@ Copier's fixed cost (git clone, answers, file writes). Target: ratio < 1.5.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
+import pstats
 import statistics
 import subprocess
 import tempfile
@@ -59,6 +61,37 @@ def render_seconds(template: Path, dst: Path) -> float:
     return time.perf_counter() - started
 
 
+# Copier's phases, by the function that does them (cumulative seconds; they overlap where nested)
+PHASES = {
+    "clone the template (git)": ("_vcs.py", "clone"),
+    "ask: defaults and validators": ("_main.py", "_ask"),
+    "render file and folder names": ("_main.py", "_render_path"),
+    "render and write files": ("_main.py", "_render_file"),
+    "  of which: a `git config` call per file": ("_main.py", "_sync_git_index_executable_bit"),
+    "  of which: answers-file path, re-rendered per file": ("_main.py", "answers_relpath"),
+    "jinja compile (all of the above)": ("environment.py", "compile"),
+}
+
+
+def profile_phases(template: Path, tmp_path: Path, repeats: int) -> dict[str, float]:
+    """Seconds per render spent in each phase of Copier, from cProfile."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for i in range(repeats):
+        render_seconds(template, tmp_path / f"profiled-{i}")
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats
+    found = {}
+    for phase, (file_suffix, function) in PHASES.items():
+        seconds = sum(
+            cumulative
+            for (filename, _, name), (_, _, _, cumulative, _) in stats.items()
+            if name == function and filename.endswith(file_suffix)
+        )
+        found[phase] = round(seconds / repeats, 3)
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9)
@@ -68,6 +101,7 @@ def main() -> None:
         default=REPO_ROOT,
         help="template repository to time (default: this one, uncommitted changes included)",
     )
+    parser.add_argument("--profile", action="store_true", help="also split a render into phases")
     args = parser.parse_args()
     load_at_start = load_average()
 
@@ -81,6 +115,7 @@ def main() -> None:
             times["default"].append(render_seconds(args.template, tmp_path / f"default-{i}"))
             times["trivial"].append(render_seconds(trivial, tmp_path / f"trivial-{i}"))
         rendered_files = sum(1 for p in (tmp_path / "default-0").rglob("*") if p.is_file())
+        phases = profile_phases(args.template, tmp_path, 3) if args.profile else None
 
     medians = {name: statistics.median(values) for name, values in times.items()}
     result = {
@@ -99,6 +134,8 @@ def main() -> None:
             1000 * (medians["default"] - medians["trivial"]) / (rendered_files - 2), 1
         ),
     }
+    if phases:
+        result["profiled_seconds_per_render_of_default"] = phases
     print(json.dumps(result, indent=2))
 
 

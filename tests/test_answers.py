@@ -100,6 +100,36 @@ REJECTED = [
         id="release branch as default branch",
     ),
     pytest.param(
+        {"staging_service_principal": "sp-staging"},
+        "staging_service_principal",
+        r'"sp-staging" is not an application ID: use the lowercase UUID',
+        id="service principal that is not a UUID",
+    ),
+    pytest.param(
+        {"prod_service_principal": "6f1c2d3e-4a5b-6c7d-8e9f"},
+        "prod_service_principal",
+        r"is not an application ID",
+        id="truncated service principal UUID",
+    ),
+    pytest.param(
+        {"repository_path": "fraud-detection"},
+        "repository_path",
+        r'"fraud-detection" is not a repository path: use the form owner/name',
+        id="repository path without its owner",
+    ),
+    pytest.param(
+        {"team_group": " data science "},
+        "team_group",
+        r"without leading or trailing spaces",
+        id="team group with surrounding spaces",
+    ),
+    pytest.param(
+        {"notification_email": "alerts"},
+        "notification_email",
+        r'"alerts" does not look like an e-mail address',
+        id="notification e-mail without @",
+    ),
+    pytest.param(
         {"cloud": "ibm"},
         "cloud",
         r"'ibm' is not in \['aws', 'azure', 'gcp'\]",

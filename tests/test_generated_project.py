@@ -1,10 +1,16 @@
 """Slow tier: install generated projects with their own setup, run their tests and pipeline.
 
 One scenario per code variant (`scenario_matrix.slow_tier_scenarios()`: scenarios that render the
-same code are installed once) is set up with `uv sync` and runs its own test suite, whose
-integration tests run the whole pipeline on small data. The default project also runs
-`run all` on the default data size, and what it wrote is read back with the project's own
-deltalake and MLflow, through `uv run python` (this repository's env has neither).
+same code are installed once) is set up with `uv sync`, then:
+
+- the default project runs its whole test suite (unit and integration) and `run all` on the
+  default data size; what the pipeline wrote is read back and checked;
+- every other variant (other names, Python 3.12) runs its unit tests and `run all` on small
+  data, checked the same way. Its integration tests would run the same code under other names
+  for about three more minutes each.
+
+What a pipeline wrote is read back with the project's own deltalake and MLflow, through
+`uv run python` (this repository's env has neither).
 
 Everything runs in the rendered project with its own venv; uv's global cache keeps `uv sync`
 cheap after the first time.
@@ -24,10 +30,20 @@ pytestmark = pytest.mark.slow
 
 SLOW_SCENARIOS = scenario_matrix.slow_tier_scenarios()
 
+OTHER_VARIANTS = [name for name in SLOW_SCENARIOS if name != "default"]
+
 # A cold uv cache builds pyspark from its ~450 MB source archive: minutes, not seconds.
 SETUP_TIMEOUT = 1800
 TESTS_TIMEOUT = 900
 PIPELINE_TIMEOUT = 600
+INSPECT_TIMEOUT = 300
+# `run all` of the other variants: the sizes the projects' own integration tests use
+SMALL_DATA = [
+    "data.n_transactions=6000",
+    "data.n_customers=200",
+    "data.days=60",
+    "model.params.max_iter=50",
+]
 
 # Run inside the project's venv: prints the Delta tables (rows, version) and the local registry.
 INSPECT_OUTPUTS = """
@@ -70,6 +86,24 @@ print("INSPECT" + json.dumps({"tables": tables, "models": models}))
 """
 
 
+def read_outputs(project: Path, run_command, uv: str) -> dict:
+    """The tables and registered models a pipeline left in the project's `.local/`."""
+    result = run_command(project, [uv, "run", "python", "-c", INSPECT_OUTPUTS], INSPECT_TIMEOUT)
+    marker = next(line for line in result.stdout.splitlines() if line.startswith("INSPECT"))
+    return json.loads(marker.removeprefix("INSPECT"))
+
+
+def read_yaml(project: Path, relative: str) -> dict:
+    return yaml.safe_load((project / relative).read_text())
+
+
+def assert_suite_passed(output: str) -> None:
+    summary = output.strip().splitlines()[-1]
+    assert " passed" in summary
+    assert "failed" not in summary
+    assert "error" not in summary
+
+
 @pytest.fixture(scope="module")
 def install(render_writable, run_command, uv) -> Callable[[str], Path]:
     """`install(scenario)`: rendered in a folder of its own and set up with `uv sync`, once."""
@@ -93,12 +127,12 @@ def installed(install) -> Path:
 
 @pytest.fixture(scope="module")
 def answers(installed: Path) -> dict:
-    return yaml.safe_load((installed / ".copier-answers.yml").read_text())
+    return read_yaml(installed, ".copier-answers.yml")
 
 
 @pytest.fixture(scope="module")
 def config(installed: Path) -> dict:
-    return yaml.safe_load((installed / "conf" / "project.yml").read_text())
+    return read_yaml(installed, "conf/project.yml")
 
 
 @pytest.fixture(scope="module")
@@ -112,19 +146,16 @@ def pipeline_output(installed: Path, answers: dict, run_command, uv) -> str:
 
 @pytest.fixture(scope="module")
 def outputs(installed: Path, pipeline_output: str, run_command, uv) -> dict:
-    """The tables and registered models the pipeline left in `.local/`."""
-    result = run_command(installed, [uv, "run", "python", "-c", INSPECT_OUTPUTS], 300)
-    marker = next(line for line in result.stdout.splitlines() if line.startswith("INSPECT"))
-    return json.loads(marker.removeprefix("INSPECT"))
+    """The tables and registered models the default-size pipeline left in `.local/`."""
+    return read_outputs(installed, run_command, uv)
 
 
-@pytest.mark.parametrize("scenario", SLOW_SCENARIOS)
-def test_the_project_test_suite_passes(scenario: str, install, run_command, uv):
-    result = run_command(install(scenario), [uv, "run", "pytest", "-q"], TESTS_TIMEOUT)
-    summary = result.stdout.strip().splitlines()[-1]
-    assert " passed" in summary
-    assert "failed" not in summary
-    assert "error" not in summary
+# -- the default project: its whole test suite, its pipeline on the default data size ----------
+
+
+def test_the_project_test_suite_passes(installed: Path, run_command, uv):
+    result = run_command(installed, [uv, "run", "pytest", "-q"], TESTS_TIMEOUT)
+    assert_suite_passed(result.stdout)
 
 
 def test_the_pipeline_prints_a_summary_of_every_step(pipeline_output: str):
@@ -191,3 +222,32 @@ def test_monitoring_compares_the_scored_batch_with_the_training_baseline(
     reports = list((installed / ".local" / "reports").glob("*.html"))
     assert reports, "the local run saves an HTML drift report"
     assert "<table" in reports[0].read_text()
+
+
+# -- the other code variants: unit tests, and the pipeline on small data --------------------------
+
+
+@pytest.mark.parametrize("scenario", OTHER_VARIANTS)
+def test_a_code_variant_passes_its_unit_tests(scenario: str, install, run_command, uv):
+    project = install(scenario)
+    result = run_command(project, [uv, "run", "pytest", "-q", "-m", "not integration"], 600)
+    assert_suite_passed(result.stdout)
+
+
+@pytest.mark.parametrize("scenario", OTHER_VARIANTS)
+def test_a_code_variant_runs_its_whole_pipeline_under_its_own_names(
+    scenario: str, install, run_command, uv
+):
+    project = install(scenario)
+    answers = read_yaml(project, ".copier-answers.yml")
+    overrides = [f"--set={pair}" for pair in SMALL_DATA]
+    command = [uv, "run", answers["project_slug"], "run", "all", *overrides]
+    run_command(project, command, PIPELINE_TIMEOUT)
+
+    outputs = read_outputs(project, run_command, uv)
+    tables = read_yaml(project, "conf/project.yml")["tables"]
+    assert outputs["tables"][tables["raw_transactions"]]["rows"] == 6000
+    assert list(outputs["models"]) == [answers["model_name"]]
+    first = outputs["models"][answers["model_name"]]["1"]
+    assert "champion" in first["aliases"]
+    assert outputs["tables"][tables["predictions"]]["model_versions"] == ["1"]
