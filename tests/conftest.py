@@ -11,15 +11,14 @@ import os
 import shutil
 import subprocess
 import sys
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import copier
 import pytest
 import yaml
+from checks.render import render
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS_DIR = REPO_ROOT / "tests" / "scenarios"
@@ -42,23 +41,6 @@ def load_scenario(name: str) -> dict[str, Any]:
     answers = yaml.safe_load((SCENARIOS_DIR / f"{name}.yml").read_text()) or {}
     assert isinstance(answers, dict), f"tests/scenarios/{name}.yml must hold a mapping"
     return answers
-
-
-def render(dst: Path, answers: Mapping[str, Any]) -> Path:
-    """Render the working tree of this repository into `dst`, non-interactively, no tasks."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", copier.errors.DirtyLocalWarning)
-        copier.run_copy(
-            src_path=str(REPO_ROOT),
-            dst_path=str(dst),
-            data=dict(answers),
-            defaults=True,
-            unsafe=True,
-            skip_tasks=True,
-            vcs_ref="HEAD",
-            quiet=True,
-        )
-    return dst
 
 
 @dataclass(frozen=True)

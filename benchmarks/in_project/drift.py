@@ -16,11 +16,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from pyspark.sql import functions as F
-
 from fraud_detection.config import load_config
 from fraud_detection.monitoring.profile import baseline_profile, window_aggregates
 from fraud_detection.runtime.spark import local_spark
+from pyspark.sql import functions as F
 
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
 NUMERIC = [f"x{i}" for i in range(9)]
@@ -34,8 +33,9 @@ def main() -> None:
         path = str(Path(tmp) / "window")
         columns = [F.randn(seed=i).alias(name) for i, name in enumerate(NUMERIC)]
         columns += [
-            F.element_at(F.array(*[F.lit(c) for c in "abcdef"]), (F.rand(9) * 6).cast("int") + 1)
-            .alias("category"),
+            F.element_at(
+                F.array(*[F.lit(c) for c in "abcdef"]), (F.rand(9) * 6).cast("int") + 1
+            ).alias("category"),
             F.rand(10).alias("fraud_probability"),
             (F.rand(11) < 0.02).cast("int").alias("is_fraud"),
         ]

@@ -12,14 +12,13 @@ import time
 from pathlib import Path
 
 import mlflow
-from pyspark.sql import functions as F
-
 from fraud_detection.config import load_config
 from fraud_detection.features.assemble import model_inputs
 from fraud_detection.inference.scoring import score
 from fraud_detection.registry import CHAMPION
 from fraud_detection.runtime import build_context
 from fraud_detection.training.dataset import feature_columns, select_model_features
+from pyspark.sql import functions as F
 
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 
@@ -76,9 +75,7 @@ def main() -> None:
                 "ratio_first_run": round(spark_runs[0] / pandas_best, 2),
                 "spark_rows_per_second_warm": int(ROWS / spark_warm),
                 "pandas_rows_per_second": int(ROWS / pandas_best),
-                "flagged_share": round(
-                    scored.agg(F.avg("is_fraud_predicted")).first()[0], 4
-                ),
+                "flagged_share": round(scored.agg(F.avg("is_fraud_predicted")).first()[0], 4),
             }
         )
     )

@@ -11,7 +11,6 @@ import time
 import urllib.request
 
 import numpy as np
-
 from fraud_detection.config import load_config
 from fraud_detection.inference.server import start_server, stop_server, wait_until_ready
 from fraud_detection.runtime import build_context

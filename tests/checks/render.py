@@ -7,8 +7,10 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import copier
 
@@ -47,7 +49,8 @@ def _key(answers: dict[str, str]) -> Answers:
     return tuple(sorted(answers.items()))
 
 
-def _render_into(dst: Path, answers: Answers) -> Path:
+def render(dst: Path, answers: Mapping[str, Any]) -> Path:
+    """Render the working tree of this repository into `dst`, non-interactively, no tasks."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", copier.errors.DirtyLocalWarning)
         copier.run_copy(
@@ -61,6 +64,10 @@ def _render_into(dst: Path, answers: Answers) -> Path:
             quiet=True,
         )
     return dst
+
+
+def _render_into(dst: Path, answers: Answers) -> Path:
+    return render(dst, dict(answers))
 
 
 def _render_all(keys: list[Answers]) -> None:
