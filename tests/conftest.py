@@ -24,17 +24,6 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS_DIR = REPO_ROOT / "tests" / "scenarios"
 SCENARIOS = sorted(path.stem for path in SCENARIOS_DIR.glob("*.yml"))
 
-# Copier renders from git. With vcs_ref="HEAD" and a dirty working tree it commits the
-# uncommitted changes in its temporary clone, so tests see the template as it is on disk. That
-# commit needs an identity, which a fresh CI machine may not have.
-for _variable, _value in {
-    "GIT_AUTHOR_NAME": "template-tests",
-    "GIT_AUTHOR_EMAIL": "template-tests@localhost",
-    "GIT_COMMITTER_NAME": "template-tests",
-    "GIT_COMMITTER_EMAIL": "template-tests@localhost",
-}.items():
-    os.environ.setdefault(_variable, _value)
-
 
 def load_scenario(name: str) -> dict[str, Any]:
     """The answers of a scenario file (`{}` means every question at its default)."""
