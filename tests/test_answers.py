@@ -158,6 +158,7 @@ def test_nothing_is_rendered_when_an_answer_is_rejected(render_answers, tmp_path
         ("ml/fraud", "ml-fraud", "ml_fraud"),
         ("Fraud Detection v2!", "fraud-detection-v2", "fraud_detection_v2"),
         ("  Credit   Risk  ", "credit-risk", "credit_risk"),
+        ("Détection de fraude Œuvre", "detection-de-fraude-oeuvre", "detection_de_fraude_oeuvre"),
     ],
 )
 def test_project_name_derives_a_folder_and_package_name(

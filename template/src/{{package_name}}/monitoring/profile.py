@@ -7,6 +7,7 @@ one bucket for missing values. Categorical buckets: each baseline category, "oth
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,8 @@ from pyspark.sql import functions as F
 from ..inference.scoring import PROBABILITY as PREDICTION
 
 BASELINE_ARTIFACT = "monitoring/baseline.json"  # in the training run of each model version
-KEY_SPACE = 1 << 16  # buckets per histogram, at most
+OUTCOME = "outcome"  # label, flagged and score bucket of each labelled row, as one histogram
+JOINT_LIMIT = 4096  # joint buckets per packed key: keeps the group-by's hash map small
 
 
 def numeric_edges(values: pd.Series, bins: int) -> list[float]:
@@ -107,59 +109,76 @@ def window_aggregates(
 ) -> dict[str, Any]:
     """The window's histograms over the baseline's buckets, in ONE Spark aggregation pass.
 
-    Each row yields one integer key per histogram, `histogram * KEY_SPACE + bucket`; a single
-    group-by counts them all. Only those counts (a few hundred numbers) reach the driver.
+    Every histogram gets one bucket index per row, missing values included. Histograms are
+    packed in small groups: a row yields one integer key per group (the joint bucket of its
+    histograms, at most JOINT_LIMIT values), and a single explode + group-by counts the keys;
+    packing cuts the rows that group-by sees about 3x (docs/benchmarks.md). Only the joint
+    counts (a few thousand numbers at most) reach the driver, which sums them into histograms.
     """
     specs = baseline["features"]
-    label, score = F.col(target), F.col(PREDICTION)
-    score_bucket = F.least(F.floor(score * score_bins), F.lit(score_bins - 1)).cast("int")
-    flagged = (score >= threshold).cast("int")
-    buckets = {
+    histograms = {
         name: _numeric_bucket(F.col(name), spec["edges"])
         if spec["kind"] == "numeric"
         else _categorical_bucket(F.col(name), spec["categories"])
         for name, spec in specs.items()
     }
-    buckets |= {
-        "label": F.when(label.isNotNull(), label),
-        "positives": F.when(label == 1, score_bucket),
-        "negatives": F.when(label == 0, score_bucket),
-        # confusion cells: 2 * flagged + label -> 0 TN, 1 FN, 2 FP, 3 TP
-        "confusion": F.when(label.isNotNull(), flagged * 2 + label),
-    }
-    names = list(buckets)
-    keys = [F.lit(i * KEY_SPACE) + bucket.cast("int") for i, bucket in enumerate(buckets.values())]
-    counted = (
-        window.select(F.explode(F.array(*keys)).alias("key"))
-        .where(F.col("key").isNotNull())
-        .groupBy("key")
-        .count()
-        .collect()
-    )
-    histograms = {name: {} for name in names}
-    for row in counted:
-        histograms[names[row["key"] // KEY_SPACE]][row["key"] % KEY_SPACE] = int(row["count"])
+    sizes = {name: len(spec["counts"]) for name, spec in specs.items()}
+    histograms[OUTCOME], sizes[OUTCOME] = _outcome_bucket(target, score_bins, threshold)
 
-    def series(name: str, n: int) -> list[int]:
-        return [histograms[name].get(i, 0) for i in range(n)]
+    groups = _pack(sizes)
+    keys = []
+    for index, group in enumerate(groups):
+        joint = F.lit(0)
+        for name in group:  # row-major, like numpy's reshape below
+            joint = joint * sizes[name] + histograms[name]
+        keys.append(joint * len(groups) + index)
+    counted = window.select(F.explode(F.array(*keys)).alias("key")).groupBy("key").count()
 
-    confusion = series("confusion", 4)
-    first = next(iter(specs))
+    joints = [np.zeros(math.prod(sizes[n] for n in group), dtype=np.int64) for group in groups]
+    for key, count in counted.collect():
+        joints[key % len(groups)][key // len(groups)] = count
+    counts: dict[str, np.ndarray] = {}
+    for group, joint in zip(groups, joints, strict=True):
+        cube = joint.reshape([sizes[name] for name in group])
+        for axis, name in enumerate(group):
+            counts[name] = cube.sum(axis=tuple(a for a in range(cube.ndim) if a != axis))
+
+    # outcome cube: label x flagged x score bucket, for labelled rows (the last slot: unlabelled)
+    outcome = counts[OUTCOME][:-1].reshape(2, 2, score_bins)
     return {
-        "rows": sum(histograms[first].values()),  # every row falls in one bucket of each feature
+        "rows": int(joints[0].sum()),  # every row has one key in each group
         "features": {
-            name: {**spec, "counts": series(name, len(spec["counts"]))}
-            for name, spec in specs.items()
+            name: {**spec, "counts": counts[name].tolist()} for name, spec in specs.items()
         },
-        "label": {"counts": series("label", 2)},
+        "label": {"counts": outcome.sum(axis=(1, 2)).tolist()},
         "performance": {
-            "positives": series("positives", score_bins),
-            "negatives": series("negatives", score_bins),
-            "tp": confusion[3],
-            "fp": confusion[2],
-            "fn": confusion[1],
+            "positives": outcome[1].sum(axis=0).tolist(),
+            "negatives": outcome[0].sum(axis=0).tolist(),
+            "tp": int(outcome[1, 1].sum()),
+            "fp": int(outcome[0, 1].sum()),
+            "fn": int(outcome[1, 0].sum()),
         },
     }
+
+
+def _pack(sizes: dict[str, int]) -> list[list[str]]:
+    """Consecutive histograms grouped while their joint bucket count stays within JOINT_LIMIT."""
+    groups: list[list[str]] = [[]]
+    for name, size in sizes.items():
+        if groups[-1] and math.prod(sizes[n] for n in groups[-1]) * size > JOINT_LIMIT:
+            groups.append([])
+        groups[-1].append(name)
+    return groups
+
+
+def _outcome_bucket(target: str, score_bins: int, threshold: float) -> tuple[Column, int]:
+    """(label, flagged, score bucket) of a labelled row as one index; unlabelled rows last."""
+    label, score = F.col(target), F.col(PREDICTION)
+    score_bucket = F.least(F.floor(score * score_bins), F.lit(score_bins - 1))
+    flagged = (score >= threshold).cast("int")
+    labelled = (label * 2 + flagged) * score_bins + score_bucket
+    unlabelled = 4 * score_bins
+    return F.coalesce(labelled.cast("int"), F.lit(unlabelled)), unlabelled + 1
 
 
 def _numeric_bucket(column: Column, edges: list[float]) -> Column:
