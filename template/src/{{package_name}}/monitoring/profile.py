@@ -174,9 +174,10 @@ def _pack(sizes: dict[str, int]) -> list[list[str]]:
 def _outcome_bucket(target: str, score_bins: int, threshold: float) -> tuple[Column, int]:
     """(label, flagged, score bucket) of a labelled row as one index; unlabelled rows last."""
     label, score = F.col(target), F.col(PREDICTION)
-    score_bucket = F.least(F.floor(score * score_bins), F.lit(score_bins - 1))
+    score_bucket = F.least(F.greatest(F.floor(score * score_bins), F.lit(0)), F.lit(score_bins - 1))
     flagged = (score >= threshold).cast("int")
-    labelled = (label * 2 + flagged) * score_bins + score_bucket
+    # a label other than 0/1 would land in another histogram's buckets: count it as unlabelled
+    labelled = F.when(label.isin(0, 1), (label * 2 + flagged) * score_bins + score_bucket)
     unlabelled = 4 * score_bins
     return F.coalesce(labelled.cast("int"), F.lit(unlabelled)), unlabelled + 1
 
