@@ -8,13 +8,14 @@ import shutil
 import subprocess
 import sys
 import time
-import warnings
 from pathlib import Path
 
-import copier
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT / "tests"))  # the tests' render helper, as conftest.py imports it
+from checks.render import render  # noqa: E402
+
 # the caller's venv and pyenv selection (set by pyenv's shims), not the project's
 FOREIGN_ENV_VARIABLES = (
     "VIRTUAL_ENV",
@@ -41,19 +42,7 @@ def load_average() -> float:
 def render_scenario(name: str, dst: Path) -> Path:
     """Render tests/scenarios/<name>.yml from this working tree, without tasks."""
     answers = yaml.safe_load((REPO_ROOT / "tests" / "scenarios" / f"{name}.yml").read_text())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        copier.run_copy(
-            src_path=str(REPO_ROOT),
-            dst_path=str(dst),
-            data=answers or {},
-            defaults=True,
-            unsafe=True,
-            skip_tasks=True,
-            vcs_ref="HEAD",
-            quiet=True,
-        )
-    return dst
+    return render(dst, answers or {})
 
 
 def project_env(**extra: str) -> dict[str, str]:

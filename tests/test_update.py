@@ -29,6 +29,7 @@ from pathlib import Path
 import copier
 import pytest
 import yaml
+from checks.render import render
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ANSWERS = {"project_name": "Fraud Detection"}  # the default project
@@ -182,22 +183,6 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # -- the project, its user's edits, and the update ----------------------------------------------
 
 
-def render(template: Path, dst: Path, version: str) -> Path:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        copier.run_copy(
-            src_path=str(template),
-            dst_path=str(dst),
-            data=ANSWERS,
-            vcs_ref=version,
-            defaults=True,
-            unsafe=True,
-            skip_tasks=True,
-            quiet=True,
-        )
-    return dst
-
-
 def update(project: Path, version: str, conflict: str = "inline", quiet: bool = True) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -300,14 +285,14 @@ def updated_from(template_repo: Path, tmp_path: Path) -> Callable[[str], Updated
     """`updated_from(version)`: render it, commit, edit, commit, update to NEW."""
 
     def run(version: str) -> Updated:
-        project = render(template_repo, tmp_path / "project", version)
+        project = render(tmp_path / "project", ANSWERS, template_repo, version)
         git(project, "init", "--quiet", "--initial-branch=main")
         commit_everything(project, f"Generated from the template {version}")
         user_edits(project)
         commit_everything(project, "Our feature, model and thresholds")
         before = tree(project)
         update(project, NEW)
-        expected = render(template_repo, tmp_path / "expected", NEW)
+        expected = render(tmp_path / "expected", ANSWERS, template_repo, NEW)
         user_edits(expected)
         return Updated(project, before, expected)
 
@@ -350,7 +335,7 @@ def test_update_brings_template_changes_and_keeps_each_kind_of_user_edit(updated
 
 def test_conflict_is_left_marked_and_caught_by_the_project_checks(template_repo, tmp_path, capfd):
     """The user rewrote the README's first paragraph, which the new version also rewrote."""
-    project = render(template_repo, tmp_path / "project", OLD)
+    project = render(tmp_path / "project", ANSWERS, template_repo, OLD)
     git(project, "init", "--quiet", "--initial-branch=main")
     commit_everything(project, "Generated")
     readme = project / "README.md"
@@ -384,7 +369,7 @@ def test_conflict_is_left_marked_and_caught_by_the_project_checks(template_repo,
 
 def test_rejected_hunks_are_caught_by_the_project_checks(template_repo, tmp_path):
     """With `--conflict rej` Copier writes `.rej` files instead; the check fails on them too."""
-    project = render(template_repo, tmp_path / "project", OLD)
+    project = render(tmp_path / "project", ANSWERS, template_repo, OLD)
     git(project, "init", "--quiet", "--initial-branch=main")
     commit_everything(project, "Generated")
     readme = project / "README.md"
@@ -403,7 +388,7 @@ def test_rejected_hunks_are_caught_by_the_project_checks(template_repo, tmp_path
 
 def test_a_moved_file_carries_the_user_edits_to_its_new_path(template_repo, tmp_path, capfd):
     old_path, new_path = f"src/{PACKAGE}/model.py", f"src/{PACKAGE}/training/model.py"
-    project = render(template_repo, tmp_path / "project", OLD_LAYOUT)
+    project = render(tmp_path / "project", ANSWERS, template_repo, OLD_LAYOUT)
     assert (project / old_path).is_file()
     assert not (project / new_path).exists()
     git(project, "init", "--quiet", "--initial-branch=main")
@@ -419,7 +404,7 @@ def test_a_moved_file_carries_the_user_edits_to_its_new_path(template_repo, tmp_
     assert "your changes were carried over" in printed
     assert not (project / old_path).exists()
     assert not leftover_conflicts(project)
-    expected = render(template_repo, tmp_path / "expected", MOVED)
+    expected = render(tmp_path / "expected", ANSWERS, template_repo, MOVED)
     user_edits(expected)
     assert_same_tree(project, expected)
 

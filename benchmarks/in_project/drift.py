@@ -20,12 +20,7 @@ from pathlib import Path
 
 import numpy as np
 from fraud_detection.config import load_config
-from fraud_detection.monitoring.profile import (
-    _categorical_bucket,
-    _numeric_bucket,
-    baseline_profile,
-    window_aggregates,
-)
+from fraud_detection.monitoring.profile import baseline_profile, bucket_columns, window_aggregates
 from fraud_detection.runtime.spark import local_spark
 from pyspark.sql import functions as F
 
@@ -63,12 +58,7 @@ def main() -> None:
             threshold=0.5,
         )
         columns = [*NUMERIC, "fraud_probability", "is_fraud"]
-        buckets = [
-            _numeric_bucket(F.col(name), spec["edges"])
-            if spec["kind"] == "numeric"
-            else _categorical_bucket(F.col(name), spec["categories"])
-            for name, spec in baseline["features"].items()
-        ]
+        buckets = bucket_columns(baseline).values()
         runs = {
             "plain": lambda: window.agg(*map(F.sum, columns), F.count("category")).collect(),
             "bucketing": lambda: window.agg(*map(F.sum, buckets)).collect(),

@@ -49,18 +49,22 @@ def _key(answers: dict[str, str]) -> Answers:
     return tuple(sorted(answers.items()))
 
 
-def render(dst: Path, answers: Mapping[str, Any]) -> Path:
-    """Render the working tree of this repository into `dst`, non-interactively, no tasks."""
+def render(
+    dst: Path, answers: Mapping[str, Any], template: Path = REPO_ROOT, vcs_ref: str = "HEAD"
+) -> Path:
+    """Render `template` (this repository's working tree by default) at `vcs_ref` into `dst`,
+    non-interactively, without tasks: the one way tests and benchmarks render."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", copier.errors.DirtyLocalWarning)
+        # a dirty working tree, an old version without a Copier minimum: expected here
+        warnings.simplefilter("ignore", copier.errors.CopierWarning)
         copier.run_copy(
-            src_path=str(REPO_ROOT),
+            src_path=str(template),
             dst_path=str(dst),
             data=dict(answers),
             defaults=True,
             unsafe=True,
             skip_tasks=True,
-            vcs_ref="HEAD",
+            vcs_ref=vcs_ref,
             quiet=True,
         )
     return dst

@@ -116,12 +116,7 @@ def window_aggregates(
     counts (a few thousand numbers at most) reach the driver, which sums them into histograms.
     """
     specs = baseline["features"]
-    histograms = {
-        name: _numeric_bucket(F.col(name), spec["edges"])
-        if spec["kind"] == "numeric"
-        else _categorical_bucket(F.col(name), spec["categories"])
-        for name, spec in specs.items()
-    }
+    histograms = bucket_columns(baseline)
     sizes = {name: len(spec["counts"]) for name, spec in specs.items()}
     histograms[OUTCOME], sizes[OUTCOME] = _outcome_bucket(target, score_bins, threshold)
 
@@ -158,6 +153,16 @@ def window_aggregates(
             "fp": int(outcome[0, 1].sum()),
             "fn": int(outcome[1, 0].sum()),
         },
+    }
+
+
+def bucket_columns(baseline: dict[str, Any]) -> dict[str, Column]:
+    """Each baseline feature's bucket index as a Spark column, missing values included."""
+    return {
+        name: _numeric_bucket(F.col(name), spec["edges"])
+        if spec["kind"] == "numeric"
+        else _categorical_bucket(F.col(name), spec["categories"])
+        for name, spec in baseline["features"].items()
     }
 
 
