@@ -117,8 +117,9 @@ def questions_table(defaults: dict[str, Any]) -> str:
     for name, spec in matrix.questions().items():
         default = f"`{cell(defaults[name])}`" + (" (derived)" if is_jinja(spec["default"]) else "")
         choices = ", ".join(f"`{cell(value)}`" for value in matrix.choice_values(name))
-        when = spec.get("when")
-        asked = f"when `{cell(when.strip('{} '))}`" if when is not None else "always"
+        # every `when` starts with the answer check of hooks/answers.jinja; then the condition
+        condition = spec.get("when", "true").rsplit(") }}", 1)[-1].strip("{} ")
+        asked = "always" if condition == "true" else f"when `{cell(condition)}`"
         rows.append(f"| `{name}` | {default} | {choices} | {asked} | {cell(spec['help'])} |")
     return "\n".join(rows) + "\n"
 
