@@ -62,7 +62,7 @@ HOSTILE = [
     ("project_name", "${workspace.current_user.userName}"),
     ("project_name", ""),
     ("project_name", "   "),
-    ("project_name", "x" * 81),
+    ("project_name", "x" * 201),
     ("description", "x\nrun_as:\n  service_principal_name: evil"),
     ("description", "Scores ${var.catalog} data"),
     ("author_name", "a\nb"),
@@ -70,7 +70,6 @@ HOSTILE = [
     ("author_email", "@x.com"),
     ("author_email", "a@"),
     ("author_email", "a b@x.com"),
-    ("author_email", "a@x"),
     ("author_email", "a@x.com\nrun_as: y"),
     ("author_email", "a@x.com;touch {canary}"),
     ("notification_email", "alerts"),
@@ -79,11 +78,9 @@ HOSTILE = [
     ("databricks_host_dev", "https://x.com/path"),
     ("databricks_host_staging", "http://x.com"),
     ("databricks_host_staging", "https://x.com:8443"),
-    ("databricks_host_prod", "https://x.com/"),
     ("databricks_host_prod", "https://user@x.com"),
     ("databricks_host_prod", "https://x.com\nrun_as: y"),
     ("databricks_host_prod", "https://x.com#frag"),
-    ("databricks_host_prod", "https://X.COM"),
     # names: Python imports, folders, Unity Catalog and SQL
     ("package_name", "email"),
     ("package_name", "json"),
@@ -129,6 +126,8 @@ LEGITIMATE = [
     ("team_group", "Data Science @ Bank+"),
     ("repository_path", "group/sub-group/project.name"),
     ("databricks_host_dev", "https://adb-1234567890123456.7.azuredatabricks.net"),
+    ("databricks_host_prod", "https://DBC-1.cloud.databricks.com/"),  # accepted by 0.1.0: kept
+    ("notification_email", "ml-team@corp"),  # accepted by 0.1.0: kept
 ]
 
 
