@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
 
 from .config import load_config, parse_overrides
@@ -56,9 +57,9 @@ def run(
 @app.command()
 def generate(
     env: EnvOption = "local",
-    transactions: Annotated[int | None, typer.Option(help="Number of transactions.")] = None,
-    customers: Annotated[int | None, typer.Option(help="Number of customers.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    transactions: Annotated[int | None, typer.Option(min=1, help="Number of transactions.")] = None,
+    customers: Annotated[int | None, typer.Option(min=1, help="Number of customers.")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Random seed.")] = None,
 ) -> None:
     """(Re)generate the synthetic raw history, optionally larger or re-seeded."""
     sizes = {"n_transactions": transactions, "n_customers": customers, "seed": seed}
@@ -71,11 +72,22 @@ def generate(
 @app.command("generate-batch")
 def generate_batch(
     env: EnvOption = "local",
-    days: Annotated[int, typer.Option(help="Days of new transactions after the newest.")] = 7,
-    amount_scale: Annotated[float, typer.Option(help="Drift: multiply every amount.")] = 1.0,
-    foreign_rate: Annotated[float, typer.Option(help="Drift: share of payments abroad.")] = 0.06,
-    night_rate: Annotated[float | None, typer.Option(help="Drift: share at night.")] = None,
-    fraud_rate: Annotated[float | None, typer.Option(help="Drift: share of fraud.")] = None,
+    days: Annotated[
+        int, typer.Option(min=1, max=3650, help="Days of new transactions after the newest.")
+    ] = 7,
+    amount_scale: Annotated[
+        float, typer.Option(min=0.01, max=100, help="Drift: multiply every amount.")
+    ] = 1.0,
+    foreign_rate: Annotated[
+        float, typer.Option(min=0, max=1, help="Drift: share of payments abroad.")
+    ] = 0.06,
+    night_rate: Annotated[
+        float | None, typer.Option(min=0, max=1, help="Drift: share at night.")
+    ] = None,
+    # a share of fraud of exactly 0 or 1 leaves nothing to learn or to monitor
+    fraud_rate: Annotated[
+        float | None, typer.Option(min=0.0001, max=0.9999, help="Drift: share of fraud.")
+    ] = None,
     concept_shift: Annotated[bool, typer.Option(help="Drift: fraud changes pattern.")] = False,
     labels: Annotated[bool, typer.Option(help="Add the labels now (or later).")] = True,
 ) -> None:
@@ -97,7 +109,7 @@ def generate_batch(
 @app.command()
 def serve(
     env: EnvOption = "local",
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 5001,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 5001,
 ) -> None:
     """Serve `@champion` over REST on 127.0.0.1 until Ctrl-C (MLflow's scoring server)."""
     from .inference.server import start_server, stop_server, wait_until_ready
@@ -175,7 +187,7 @@ def _errors_reported() -> Iterator[None]:
     try:
         yield
     except PipelineError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
+        console.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(exc.exit_code) from None
 
 

@@ -6,15 +6,61 @@ conf/project.yml. A loading error names the file and the key that is wrong.
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from .errors import ConfigError
 
 ENVIRONMENTS = ("local", "dev", "staging", "prod")
+
+
+def _iso_date(value: str) -> str:
+    date.fromisoformat(value)  # a ValueError names the bad date
+    return value
+
+
+def _unique(values: list[Any]) -> list[Any]:
+    repeated = sorted({str(v) for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"each value may appear once; repeated: {', '.join(repeated)}")
+    return values
+
+
+def _matching(pattern: str, meaning: str):
+    def check(value: str) -> str:
+        if not re.fullmatch(pattern, value):
+            raise ValueError(f"{value!r} is not {meaning}")
+        return value
+
+    return AfterValidator(check)
+
+
+IsoDate = Annotated[str, AfterValidator(_iso_date)]
+# a plain Unity Catalog / Delta table name: it is also a folder name locally, so no "/" or ".."
+TableName = Annotated[
+    str,
+    _matching(r"[a-z][a-z0-9_]{0,254}", "a plain name: lowercase letters, digits and _ (no path)"),
+]
+Name = Annotated[str, _matching(r"[A-Za-z0-9_]+", "a column name: letters, digits and _")]
+Probability = Annotated[float, Field(ge=0, le=1)]
+# held-out metrics the gate can hold a model to (the names of MLflow's classifier evaluator)
+GateMetric = Literal[
+    "roc_auc", "precision_recall_auc", "accuracy_score", "precision_score", "recall_score",
+    "f1_score", "log_loss",
+]  # fmt: skip
 
 
 class _Section(BaseModel):
@@ -46,25 +92,31 @@ class RuntimeConfig(_Section):
 
 
 class TablesConfig(_Section):
-    raw_customers: str
-    raw_transactions: str
-    raw_labels: str
-    quarantine: str
-    transaction_features: str
-    customer_features: str
-    evaluations: str
-    predictions: str
-    monitoring: str
+    raw_customers: TableName
+    raw_transactions: TableName
+    raw_labels: TableName
+    quarantine: TableName
+    transaction_features: TableName
+    customer_features: TableName
+    evaluations: TableName
+    predictions: TableName
+    monitoring: TableName
+
+    @model_validator(mode="after")
+    def _distinct(self) -> TablesConfig:
+        names = list(self.model_dump().values())
+        _unique(names)  # two steps writing one table would overwrite each other
+        return self
 
 
 class DataConfig(_Section):
     """The synthetic data generator (src/<package>/data/generator.py)."""
 
-    seed: int = 42
+    seed: int = Field(default=42, ge=0)
     n_customers: int = Field(gt=0)
     n_transactions: int = Field(gt=0)
     days: int = Field(gt=0)
-    end_date: str = "2026-01-01"
+    end_date: IsoDate = "2026-01-01"
     fraud_rate: float = Field(gt=0, lt=1)
     bad_row_rate: float = Field(ge=0, lt=1)
 
@@ -72,44 +124,62 @@ class DataConfig(_Section):
 class ContractConfig(_Section):
     """The data contract on raw transactions (src/<package>/data/contract.py)."""
 
-    max_reject_rate: float = Field(ge=0, le=1)
-    merchant_categories: list[str]
+    max_reject_rate: Probability
+    merchant_categories: Annotated[list[Name], Field(min_length=1), AfterValidator(_unique)]
 
 
 class FeaturesConfig(_Section):
-    windows_days: list[int] = Field(min_length=1)
-    night_hours: list[int]
+    windows_days: Annotated[
+        list[Annotated[int, Field(gt=0, le=3650)]], Field(min_length=1), AfterValidator(_unique)
+    ]
+    night_hours: Annotated[list[Annotated[int, Field(ge=0, le=23)]], AfterValidator(_unique)]
 
 
 class ModelConfig(_Section):
-    name: str
-    experiment: str
-    target: str
-    numeric_features: list[str]
-    categorical_features: list[str]
+    name: TableName  # a Unity Catalog name: <catalog>.<schema>.<name> on Databricks
+    experiment: Annotated[str, StringConstraints(min_length=1)]
+    target: Name
+    numeric_features: Annotated[list[Name], AfterValidator(_unique)]
+    categorical_features: Annotated[list[Name], AfterValidator(_unique)]
     test_fraction: float = Field(gt=0, lt=1)
     params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _some_features_once(self) -> ModelConfig:
+        if not self.numeric_features and not self.categorical_features:
+            raise ValueError("name at least one feature (numeric_features, categorical_features)")
+        both = sorted(set(self.numeric_features) & set(self.categorical_features))
+        if both:
+            raise ValueError(f"{', '.join(both)} cannot be both numeric and categorical")
+        if self.target in self.numeric_features + self.categorical_features:
+            raise ValueError(f"the target {self.target} cannot also be a feature")
+        return self
+
+
+def _scores_are_probabilities(bounds: dict[str, float]) -> dict[str, float]:
+    above = [metric for metric, bound in bounds.items() if metric != "log_loss" and bound > 1]
+    if above:
+        raise ValueError(f"{', '.join(above)} is a score between 0 and 1")
+    return bounds
 
 
 class ValidationConfig(_Section):
     """The gate between a trained model and `challenger` (src/<package>/validation/)."""
 
-    # the candidate must reach these on held-out data
-    thresholds: dict[str, float]
+    # the candidate must reach these on held-out data (log_loss: stay below)
+    thresholds: Annotated[
+        dict[GateMetric, Annotated[float, Field(ge=0)]],
+        Field(min_length=1),
+        AfterValidator(_scores_are_probabilities),
+    ]
     # it may be worse than the champion by at most this much
-    champion_tolerance: dict[str, float]
-    # with no champion yet, it must beat the business baseline by at least this much (> 0)
-    baseline_margin: dict[str, float]
+    champion_tolerance: dict[GateMetric, Annotated[float, Field(ge=0, le=1)]]
+    # with no champion yet, it must beat the business baseline by at least this much
+    # (> 0: MLflow rejects a zero margin)
+    baseline_margin: dict[GateMetric, Annotated[float, Field(gt=0, le=1)]]
     required_tags: list[str] = Field(default_factory=list)
     # record every check but never set an alias (and exit 0)
     report_only: bool = False
-
-    @model_validator(mode="after")
-    def _margins_positive(self) -> ValidationConfig:
-        bad = [metric for metric, margin in self.baseline_margin.items() if margin <= 0]
-        if bad:
-            raise ValueError(f"baseline_margin must be > 0 for {bad} (MLflow rejects 0)")
-        return self
 
 
 class DeploymentConfig(_Section):
@@ -122,17 +192,33 @@ class DeploymentConfig(_Section):
 class InferenceConfig(_Section):
     window_days: int = Field(default=7, gt=0)
     # last day of the scoring window (inclusive); default: the day of the newest transaction
-    batch_date: str | None = None
+    batch_date: IsoDate | None = None
     decision_threshold: float = Field(default=0.5, gt=0, lt=1)
 
 
 class Thresholds(_Section):
-    warn: float
-    alert: float  # below `warn` when lower values are worse (p-values)
+    warn: float = Field(ge=0)
+    alert: float = Field(ge=0)  # below `warn` when lower values are worse (p-values)
 
 
 DriftMetric = Literal["psi", "ks", "js_distance", "chi2_pvalue"]
 PerformanceMetric = Literal["roc_auc_drop", "precision_drop", "recall_drop"]
+# metrics where a low value is the alarm: alert <= warn <= 1
+P_VALUES = {"chi2_pvalue"}
+
+
+def _warn_before_alert(levels: dict[str, Thresholds]) -> dict[str, Thresholds]:
+    for metric, level in levels.items():
+        if metric in P_VALUES and not level.alert <= level.warn <= 1:
+            raise ValueError(f"{metric} is a p-value: need alert <= warn <= 1, got {level}")
+        if metric not in P_VALUES and level.warn > level.alert:
+            raise ValueError(f"{metric}: need warn <= alert, got {level}")
+    return levels
+
+
+MetricThresholds = Annotated[
+    dict[DriftMetric, Thresholds], Field(min_length=1), AfterValidator(_warn_before_alert)
+]
 
 
 class MonitoringConfig(_Section):
@@ -141,13 +227,16 @@ class MonitoringConfig(_Section):
     bins: int = Field(default=10, ge=2)  # numeric buckets, from baseline quantiles
     score_bins: int = Field(default=50, ge=10)  # score buckets for the binned ROC AUC
     min_rows: int = Field(default=200, ge=1)  # a smaller window is an error, not a verdict
-    numeric: dict[DriftMetric, Thresholds]
-    categorical: dict[DriftMetric, Thresholds]
-    prediction: dict[DriftMetric, Thresholds]
-    label: dict[DriftMetric, Thresholds]
-    performance: dict[PerformanceMetric, Thresholds]
+    numeric: MetricThresholds
+    categorical: MetricThresholds
+    prediction: MetricThresholds
+    label: MetricThresholds
+    performance: Annotated[
+        dict[PerformanceMetric, Thresholds], Field(min_length=1), AfterValidator(_warn_before_alert)
+    ]
     report_dir: str | None = None  # also save the HTML report here (it is always in MLflow)
-    webhook_url: str | None = None  # POST a JSON summary here when the status is not ok
+    # POST a JSON summary here when the status is not ok
+    webhook_url: Annotated[str, _matching(r"https?://\S+", "an http(s):// URL")] | None = None
     retrain_on_alert: bool = True
 
 
@@ -188,6 +277,11 @@ def load_config(
             f"Known environments: {', '.join(known) or 'none'}."
         )
     project_file = conf_dir / "project.yml"
+    if not project_file.is_file():
+        raise ConfigError(
+            f"{project_file} is missing: it holds the settings every environment shares. "
+            "Restore it from git (`git checkout -- conf/project.yml`)."
+        )
     layers = [(project_file, _read_yaml(project_file)), (env_file, _read_yaml(env_file))]
     if overrides:
         layers.append((Path("<overrides>"), overrides))
@@ -202,7 +296,10 @@ def load_config(
         for error in exc.errors():
             key = ".".join(str(part) for part in error["loc"])
             source = _file_defining(error["loc"], layers)
-            problems.append(f"{source}: key '{key}': {error['msg']}")
+            given = repr(error["input"])
+            shown = f" = {given}" if len(given) <= 60 and error["type"] != "missing" else ""
+            reason = error["msg"].removeprefix("Value error, ")
+            problems.append(f"{source}: key '{key}'{shown}: {reason}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems)) from None
 
 
@@ -217,7 +314,13 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
         *parents, leaf = key.split(".")
         for part in parents:
             node = node.setdefault(part, {})
-        node[leaf] = yaml.safe_load(raw)
+        try:
+            node[leaf] = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            raise ConfigError(
+                f"override '{pair}': the value is not valid YAML: give a number, true/false, "
+                f"[a, list] or a quoted text, e.g. --set {key}=7"
+            ) from None
     return result
 
 
@@ -242,15 +345,19 @@ def _deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]
 
 
 def _file_defining(loc: tuple, layers: list[tuple[Path, dict[str, Any]]]) -> Path:
-    """The last layer that sets the deepest existing prefix of `loc`: where the user must look."""
-    for path, layer in reversed(layers):
+    """The layer that sets the longest prefix of `loc` (the later one on a tie): the file to fix.
+
+    A wrong `monitoring.numeric.psi` is in conf/project.yml even when conf/local.yml sets
+    another `monitoring` key.
+    """
+    best, best_depth = layers[0][0], 0
+    for path, layer in layers:
         node: Any = layer
-        found = False
+        depth = 0
         for part in loc:
-            if isinstance(node, dict) and part in node:
-                node, found = node[part], True
-            else:
+            if not (isinstance(node, dict) and part in node):
                 break
-        if found:
-            return path
-    return layers[0][0]
+            node, depth = node[part], depth + 1
+        if depth and depth >= best_depth:
+            best, best_depth = path, depth
+    return best

@@ -101,7 +101,7 @@ def generate(
         risk = 1.8 * ~abroad + 1.3 * (hours >= 6) + 1.0 * ~risky
     else:
         risk = 1.8 * abroad + 1.3 * (hours < 6) + 1.0 * risky
-    rate = drift.fraud_rate or config.fraud_rate
+    rate = config.fraud_rate if drift.fraud_rate is None else drift.fraud_rate
     is_fraud = rng.random(n) < _sigmoid(_intercept_for_rate(risk, rate) + risk)
     if not drift.concept_shift:
         amount = np.where(

@@ -1,7 +1,9 @@
-"""Windowed customer aggregates, one snapshot per customer and active day.
+"""Windowed customer aggregates: for each payment, what the customer did in the N days before it.
 
-A snapshot summarises the trailing N days up to the end of a day, so it is only known from the
-next midnight on: that is its `feature_ts`.
+One row per customer and payment time (`feature_ts`). A row describes the window that ends at
+that moment: the customer's payments from exactly N days earlier up to, not including, the
+payment itself. A gap in activity therefore empties the window (count 0, no average) instead of
+repeating the last busy day's figures, and nothing from the payment or after it leaks in.
 """
 
 from __future__ import annotations
@@ -12,37 +14,23 @@ from pyspark.sql import functions as F
 from ..data import schema as s
 from .transactions import IS_FOREIGN
 
-
-def customer_feature_names(windows_days: list[int]) -> list[str]:
-    names = []
-    for days in windows_days:
-        names += [f"txn_count_{days}d", f"avg_amount_{days}d", f"max_amount_{days}d"]
-        names += [f"foreign_share_{days}d"]
-    return names
+MICROS_PER_DAY = 86_400 * 1_000_000
 
 
 def customer_features(transaction_features: DataFrame, windows_days: list[int]) -> DataFrame:
-    """Keyed by (customer_id, feature_ts); trailing windows in whole days."""
-    daily = (
-        transaction_features.groupBy(s.CUSTOMER_ID, F.to_date(s.EVENT_TS).alias("day"))
-        .agg(
-            F.count("*").alias("n"),
-            F.sum(s.AMOUNT).alias("total"),
-            F.max(s.AMOUNT).alias("largest"),
-            F.sum(IS_FOREIGN).alias("foreign"),
-        )
-        .withColumn("day_number", F.unix_date("day"))
-    )
-    columns = [s.CUSTOMER_ID, F.to_timestamp(F.date_add("day", 1)).alias(s.FEATURE_TS)]
+    """Keyed by (customer_id, feature_ts); per window: count, average, maximum, foreign share."""
+    at = F.unix_micros(F.col(s.EVENT_TS))
+    columns = [s.CUSTOMER_ID, F.col(s.EVENT_TS).alias(s.FEATURE_TS)]
     for days in windows_days:
-        window = (
-            Window.partitionBy(s.CUSTOMER_ID).orderBy("day_number").rangeBetween(-(days - 1), 0)
+        # [t - N days, t): the frame ends 1 µs before the payment, so it never counts itself
+        before = (
+            Window.partitionBy(s.CUSTOMER_ID).orderBy(at).rangeBetween(-days * MICROS_PER_DAY, -1)
         )
-        count = F.sum("n").over(window)
         columns += [
-            count.alias(f"txn_count_{days}d"),
-            (F.sum("total").over(window) / count).alias(f"avg_amount_{days}d"),
-            F.max("largest").over(window).alias(f"max_amount_{days}d"),
-            (F.sum("foreign").over(window) / count).alias(f"foreign_share_{days}d"),
+            F.count(s.AMOUNT).over(before).alias(f"txn_count_{days}d"),
+            F.avg(s.AMOUNT).over(before).alias(f"avg_amount_{days}d"),
+            F.max(s.AMOUNT).over(before).alias(f"max_amount_{days}d"),
+            F.avg(IS_FOREIGN).over(before).alias(f"foreign_share_{days}d"),
         ]
-    return daily.select(*columns)
+    # payments of one customer at the same instant see the same window: one row for them
+    return transaction_features.select(*columns).dropDuplicates([s.CUSTOMER_ID, s.FEATURE_TS])
