@@ -16,11 +16,11 @@ from rich.logging import RichHandler
 from rich.markup import escape
 from rich.table import Table
 
-from .config import load_config, parse_overrides
+from .config import parse_overrides
 from .data.generator import Drift
 from .data.pipeline import append_batch, generate_raw_data
 from .errors import PipelineError
-from .pipelines import STEPS, StepResult, plan_all, run_step
+from .pipelines import STEPS, StepResult, load_checked_config, plan_all, run_step
 from .runtime import Context, build_context
 
 # `run monitor` exit codes, for schedulers that branch on them (0 means ok)
@@ -146,7 +146,7 @@ def main() -> None:
 
 def _context(env: str, pairs: list[str], overrides: dict | None = None) -> tuple[Context, float]:
     _setup_logging()
-    config = load_config(env, overrides=overrides or parse_overrides(pairs))
+    config = load_checked_config(env, overrides or parse_overrides(pairs))
     started = time.perf_counter()
     with console.status(f"starting the [bold]{config.runtime.kind}[/] runtime ({env})"):
         ctx = build_context(config)

@@ -9,9 +9,9 @@ import argparse
 import logging
 import sys
 
-from .config import load_config, parse_overrides
+from .config import parse_overrides
 from .errors import PipelineError
-from .pipelines import run_step
+from .pipelines import load_checked_config, run_step
 from .runtime import build_context
 
 
@@ -22,7 +22,8 @@ def _entry(step: str) -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
-        ctx = build_context(load_config(args.env, overrides=parse_overrides(args.overrides)))
+        config = load_checked_config(args.env, parse_overrides(args.overrides))
+        ctx = build_context(config)
         result = run_step(step, ctx)
     except PipelineError as exc:
         logging.error("%s", exc)

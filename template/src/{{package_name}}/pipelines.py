@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .config import Config, load_config
 from .data.pipeline import generate_raw_data
 from .deployment.pipeline import deploy_model, rollback_model
 from .errors import TableNotFoundError
@@ -14,8 +15,17 @@ from .features.pipeline import build_features
 from .inference.pipeline import check_deployment, score_batch
 from .monitoring.pipeline import monitor_window, retrain_if_alert
 from .runtime import Context
+from .training.model import check_params
 from .training.pipeline import train_model
 from .validation.pipeline import validate_model
+
+
+def load_checked_config(env: str, overrides: dict[str, Any] | None = None) -> Config:
+    """The configuration, also checked against what only the steps know (the estimator's
+    parameters), so that a mistake fails before any step starts."""
+    config = load_config(env, overrides=overrides)
+    check_params(config.model.params)
+    return config
 
 
 @dataclass(frozen=True)

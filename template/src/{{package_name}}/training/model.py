@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
+from sklearn.utils._param_validation import InvalidParameterError
+
+from ..errors import ConfigError
+
+# The estimator. Swap it here; its parameters are `model.params` in conf/project.yml.
+ESTIMATOR = HistGradientBoostingClassifier()
 
 
 def build_model(
@@ -24,5 +31,24 @@ def build_model(
             ("numeric", "passthrough", numeric),
         ]
     )
-    classifier = HistGradientBoostingClassifier(random_state=seed, **params)
+    classifier = clone(ESTIMATOR).set_params(random_state=seed, **params)
     return Pipeline([("preprocess", preprocess), ("classifier", classifier)])
+
+
+def check_params(params: dict[str, Any]) -> None:
+    """Fail before any step runs when `model.params` does not fit the estimator (names, values).
+
+    scikit-learn's own parameter rules decide; they are otherwise only checked inside `fit`.
+    """
+    name = type(ESTIMATOR).__name__
+    known = ESTIMATOR.get_params(deep=False)
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"conf/project.yml: key 'model.params.{unknown[0]}': {name} has no parameter "
+            f"{', '.join(unknown)}. It takes: {', '.join(sorted(known))}."
+        )
+    try:
+        clone(ESTIMATOR).set_params(**params)._validate_params()
+    except InvalidParameterError as exc:
+        raise ConfigError(f"conf/project.yml: key 'model.params': {exc}") from None
