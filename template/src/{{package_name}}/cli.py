@@ -1,13 +1,16 @@
-"""Command line: thin. It parses, builds the context and calls the steps."""
+"""Command line: thin. It parses, builds the context and calls the steps.
+
+What users see is `HELP` below; this docstring is for the people who change the file.
+"""
 
 from __future__ import annotations
 
+import difflib
 import logging
 import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
 from typing import Annotated
 
 import typer
@@ -26,10 +29,25 @@ from .runtime import Context, build_context
 # `run monitor` exit codes, for schedulers that branch on them (0 means ok)
 MONITOR_EXIT_CODES = {"warn": 10, "alert": 11}
 
-app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+HELP = (
+    "Run the ML pipeline (data, features, train, validate, deploy, inference, monitor, retrain) "
+    "locally or on Databricks. Start with `run all`; `steps` lists the steps."
+)
+# plain click help: no `<bool>`-style type column next to every option
+app = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False, rich_markup_mode=None)
 console = Console(stderr=True)
 
-StepName = Enum("StepName", {name: name for name in [*STEPS, "all"]}, type=str)  # type: ignore[misc]
+
+def _known_step(name: str) -> str:
+    """A step name, or `all`; a typo gets the closest names as a suggestion."""
+    known = [*STEPS, "all"]
+    if name in known:
+        return name
+    close = difflib.get_close_matches(name, known, n=2)
+    hint = f" Did you mean {' or '.join(close)}?" if close else ""
+    raise typer.BadParameter(f"unknown step '{name}'.{hint} Steps: {', '.join(known)}.")
+
+
 EnvOption = Annotated[str, typer.Option("--env", "-e", help="Environment: a file conf/<env>.yml.")]
 SetOption = Annotated[
     list[str] | None,
@@ -39,17 +57,24 @@ SetOption = Annotated[
 
 @app.command()
 def run(
-    step: Annotated[StepName, typer.Argument(help="A step, or `all` for the whole pipeline.")],
+    step: Annotated[
+        str,
+        typer.Argument(
+            help="A step (see `steps`), or `all` for the whole pipeline.",
+            callback=_known_step,
+            metavar="STEP",
+        ),
+    ],
     env: EnvOption = "local",
     set_: SetOption = None,
 ) -> None:
     """Run one step of the pipeline, or all of them in order."""
     with _errors_reported():
         ctx, startup = _context(env, set_ or [])
-        names = plan_all(ctx) if step.value == "all" else [step.value]
+        names = plan_all(ctx) if step == "all" else [step]
         results = [_run_with_progress(name, ctx) for name in names]
         _print_summary(env, startup, results)
-    status = results[-1].summary.get("status") if step.value == "monitor" else None
+    status = results[-1].summary.get("status") if step == "monitor" else None
     if status in MONITOR_EXIT_CODES:
         raise typer.Exit(MONITOR_EXIT_CODES[status])
 
