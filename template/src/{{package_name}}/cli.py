@@ -24,7 +24,7 @@ from .data.generator import Drift
 from .data.pipeline import append_batch, generate_raw_data
 from .errors import PipelineError
 from .pipelines import STEPS, StepResult, load_checked_config, plan_all, run_step
-from .runtime import Context, build_context
+from .runtime import Context, build_context, tracking_for
 
 # `run monitor` exit codes, for schedulers that branch on them (0 means ok)
 MONITOR_EXIT_CODES = {"warn": 10, "alert": 11}
@@ -135,27 +135,22 @@ def generate_batch(
 def serve(
     env: EnvOption = "local",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 5001,
+    set_: SetOption = None,
 ) -> None:
-    """Serve `@champion` over REST on 127.0.0.1 until Ctrl-C (MLflow's scoring server)."""
-    from .inference.server import start_server, stop_server, wait_until_ready
+    """Serve `@champion` over REST on 127.0.0.1 until Ctrl-C."""
+    from .inference.server import serve as serve_forever
+
+    def announce(line: str) -> None:
+        console.print(
+            f"[green]{line}[/] (Ctrl-C stops it). Try:\n"
+            f"  curl -s http://127.0.0.1:{port}/invocations "
+            "-H 'Content-Type: application/json' -d @docs/example-request.json"
+        )
 
     with _errors_reported():
-        ctx, _ = _context(env, [])
-        process, version = start_server(ctx, port)
-        try:
-            with console.status(f"starting the scoring server for v{version}"):
-                wait_until_ready(process, port)
-            console.print(
-                f"[green]Serving {ctx.tracking.model_name} v{version}[/] at "
-                f"http://127.0.0.1:{port}/invocations (Ctrl-C stops it). Try:\n"
-                f"  curl -s http://127.0.0.1:{port}/invocations "
-                "-H 'Content-Type: application/json' -d @docs/example-request.json"
-            )
-            process.wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            stop_server(process)
+        _setup_logging()
+        config = load_checked_config(env, parse_overrides(set_ or []))
+        serve_forever(tracking_for(config), port, announce)
 
 
 @app.command()

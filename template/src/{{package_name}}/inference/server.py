@@ -1,64 +1,152 @@
-"""A local REST scoring server for `@champion` (MLflow's scoring server) on 127.0.0.1."""
+"""A local REST scoring server for `@champion` on 127.0.0.1: one process, no JVM.
+
+It answers like MLflow's scoring server (`POST /invocations`, `GET /ping`) but checks every
+request against the model's own inputs first (`payload.py`): a malformed request gets a 4xx that
+names the field, never a 5xx and never an echo of what was sent. It refuses to start on a busy
+port, and Ctrl-C or SIGTERM stop it with nothing left behind (there is no child process).
+"""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
+import errno
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
+import mlflow.pyfunc
+import numpy as np
+import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from ..errors import PipelineError
 from ..registry import CHAMPION, require_alias
-from ..runtime import Context
+from ..runtime.tracking import Tracking
+from .payload import MAX_BYTES, BadRequestError, Inputs, parse_request
 from .pipeline import NO_CHAMPION_HINT
 
-
-def start_server(ctx: Context, port: int) -> tuple[subprocess.Popen, str]:
-    """Start `mlflow models serve` for the champion; returns the process and its version."""
-    client, name = ctx.tracking.client(), ctx.tracking.model_name
-    champion = require_alias(client, name, CHAMPION, NO_CHAMPION_HINT)
-    env = {
-        **os.environ,
-        "MLFLOW_TRACKING_URI": ctx.tracking.tracking_uri,
-        "MLFLOW_REGISTRY_URI": ctx.tracking.registry_uri,
-        # the server execs `uvicorn`: it must find this environment's scripts first
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-    }
-    command = [
-        sys.executable, "-m", "mlflow", "models", "serve",
-        "--model-uri", f"models:/{name}/{champion.version}",
-        "--env-manager", "local",
-        "--host", "127.0.0.1",
-        "--port", str(port),
-        "--workers", "1",
-    ]  # fmt: skip
-    # its own process group: stopping it also stops the uvicorn workers it starts
-    return subprocess.Popen(command, env=env, start_new_session=True), str(champion.version)
+log = logging.getLogger(__name__)
 
 
-def wait_until_ready(process: subprocess.Popen, port: int, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the scoring server exited with code {process.returncode}")
+@dataclass(frozen=True)
+class Champion:
+    name: str
+    version: str
+    model: mlflow.pyfunc.PyFuncModel
+
+
+def load_champion(tracking: Tracking) -> Champion:
+    """The `@champion` version, loaded once (MLflow only: no Spark session is needed)."""
+    tracking.activate()
+    client, name = tracking.client(), tracking.model_name
+    version = str(require_alias(client, name, CHAMPION, NO_CHAMPION_HINT).version)
+    return Champion(name, version, mlflow.pyfunc.load_model(f"models:/{name}/{version}"))
+
+
+def create_app(champion: Champion) -> Starlette:
+    inputs = Inputs.from_schema(champion.model.metadata.get_input_schema())
+
+    async def invocations(request: Request) -> Response:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
-                return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.5)
-    stop_server(process)
-    raise TimeoutError(f"the scoring server did not answer on port {port} within {timeout:.0f}s")
+            frame = parse_request(await _body(request), inputs)
+        except BadRequestError as bad:
+            return _error(bad.status, bad.message)
+        try:
+            scores = await run_in_threadpool(champion.model.predict, frame)
+        except Exception:  # the inputs were checked: this is a defect, logged, not echoed
+            log.exception("the model failed on a checked request")
+            return _error(500, "the model failed on this request; see the server log")
+        predictions = np.asarray(scores).tolist()
+        return JSONResponse(
+            {"predictions": predictions, "model": champion.name, "version": champion.version}
+        )
+
+    async def ping(_: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def http_error(_: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        return _error(status, "not found: POST /invocations or GET /ping")
+
+    return Starlette(
+        routes=[
+            Route("/invocations", invocations, methods=["POST"]),
+            Route("/ping", ping, methods=["GET"]),
+            Route("/health", ping, methods=["GET"]),
+        ],
+        exception_handlers={HTTPException: http_error},
+    )
 
 
-def stop_server(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
+def serve(tracking: Tracking, port: int, announce=print) -> None:
+    """Serve until Ctrl-C or SIGTERM. `announce` receives one line once the port is ours."""
+    champion = load_champion(tracking)
+    sock = bind(port)
+    announce(f"Serving {champion.name} v{champion.version} at http://127.0.0.1:{port}/invocations")
+    uvicorn.Server(_config(champion)).run(sockets=[sock])
+
+
+@contextmanager
+def running_server(tracking: Tracking, port: int) -> Iterator[Champion]:
+    """The same server in a background thread, for tests and notebooks; stopped on exit."""
+    champion = load_champion(tracking)
+    sock = bind(port)
+    server = uvicorn.Server(_config(champion))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
+        while not server.started and thread.is_alive():
+            thread.join(0.05)
+        yield champion
+    finally:
+        server.should_exit = True
+        thread.join(30)
+        sock.close()
+
+
+def bind(port: int) -> socket.socket:
+    """Take the port now, so that a second server fails here instead of after announcing."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PipelineError(
+                f"port {port} on 127.0.0.1 is already in use (another `serve`?): stop it, "
+                "or pick another port with --port"
+            ) from None
+        raise PipelineError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+    return sock
+
+
+def _config(champion: Champion) -> uvicorn.Config:
+    return uvicorn.Config(create_app(champion), log_level="warning", lifespan="off")
+
+
+async def _body(request: Request) -> bytes:
+    """The body, read no further than the limit (a huge upload is refused, not buffered)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BYTES:
+        raise BadRequestError(
+            413, f"the request is larger than {MAX_BYTES:,} bytes: send fewer rows"
+        )
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BYTES:
+            raise BadRequestError(413, f"the request is larger than {MAX_BYTES:,} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    code = "BAD_REQUEST" if status < 500 else "INTERNAL_ERROR"
+    return JSONResponse({"error_code": code, "message": message}, status_code=status)

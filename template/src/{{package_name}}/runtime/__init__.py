@@ -1,5 +1,5 @@
 """Runtime adapters (Spark session, tables, MLflow) and the context that carries them."""
 
-from .context import Context, build_context
+from .context import Context, build_context, tracking_for
 
-__all__ = ["Context", "build_context"]
+__all__ = ["Context", "build_context", "tracking_for"]

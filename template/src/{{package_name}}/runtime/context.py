@@ -37,7 +37,7 @@ def build_context(config: Config, spark: SparkSession | None = None) -> Context:
             config=config,
             spark=spark,
             tables=LocalDeltaTables(spark, root / "tables"),
-            tracking=local_tracking(root / "mlflow", config.model.experiment, config.model.name),
+            tracking=tracking_for(config),
             publish=_log_value,
         )
     spark = spark or databricks_spark()
@@ -45,10 +45,19 @@ def build_context(config: Config, spark: SparkSession | None = None) -> Context:
         config=config,
         spark=spark,
         tables=UnityCatalogTables(spark, runtime.catalog, runtime.schema_),
-        tracking=databricks_tracking(
-            runtime.experiment, runtime.catalog, runtime.schema_, config.model.name
-        ),
+        tracking=tracking_for(config),
         publish=_set_task_value,
+    )
+
+
+def tracking_for(config: Config) -> Tracking:
+    """Where MLflow tracks and registers for this runtime; needs no Spark session."""
+    runtime = config.runtime
+    if runtime.kind == "local":
+        root = Path(runtime.root).resolve()
+        return local_tracking(root / "mlflow", config.model.experiment, config.model.name)
+    return databricks_tracking(
+        runtime.experiment, runtime.catalog, runtime.schema_, config.model.name
     )
 
 

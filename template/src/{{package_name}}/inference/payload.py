@@ -1,0 +1,124 @@
+"""A scoring request, checked against a model's inputs before the model sees it.
+
+The same two JSON layouts as MLflow and Databricks Model Serving:
+`{"dataframe_records": [{"amount": 42.5, ...}, ...]}` and
+`{"dataframe_split": {"columns": [...], "data": [[...], ...]}}`.
+
+Every way a request can be wrong is a `BadRequestError` with an HTTP status and a message that names
+the field. Messages never repeat what the client sent: a value may be large or sensitive.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+MAX_BYTES = 1_000_000
+MAX_ROWS = 10_000
+EXAMPLE = '{"dataframe_records": [{"<feature>": <value>, ...}]}'
+
+
+class BadRequestError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a model takes: its numeric and its text (categorical) columns, in signature order."""
+
+    columns: tuple[str, ...]
+    numeric: frozenset[str]
+
+    @classmethod
+    def from_schema(cls, schema: Any) -> Inputs:
+        """From an MLflow input schema (`model.metadata.get_input_schema()`)."""
+        numbers = {"double", "float", "long", "integer"}
+        columns = tuple(spec.name for spec in schema.inputs)
+        numeric = frozenset(spec.name for spec in schema.inputs if spec.type.name in numbers)
+        return cls(columns, numeric)
+
+
+def parse_request(body: bytes, inputs: Inputs) -> pd.DataFrame:
+    """The rows of a request as a DataFrame with the model's columns, or a `BadRequestError`."""
+    if len(body) > MAX_BYTES:
+        raise BadRequestError(
+            413, f"the request is larger than {MAX_BYTES:,} bytes: send fewer rows"
+        )
+    if not body.strip():
+        raise BadRequestError(400, f"the request is empty: send JSON such as {EXAMPLE}")
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
+        raise BadRequestError(
+            400, f"the request is not valid JSON: send JSON such as {EXAMPLE}"
+        ) from None
+    records = _records(document)
+    if not records:
+        raise BadRequestError(400, f"the request has no rows: send JSON such as {EXAMPLE}")
+    if len(records) > MAX_ROWS:
+        raise BadRequestError(413, f"the request has more than {MAX_ROWS:,} rows: split it")
+    rows = [_checked_row(index, record, inputs) for index, record in enumerate(records)]
+    frame = pd.DataFrame(rows, columns=list(inputs.columns))
+    for column in inputs.columns:
+        frame[column] = frame[column].astype("float64" if column in inputs.numeric else "object")
+    return frame
+
+
+def _records(document: Any) -> list[Any]:
+    if not isinstance(document, dict):
+        raise BadRequestError(400, f"the request must be a JSON object such as {EXAMPLE}")
+    if "dataframe_records" in document:
+        records = document["dataframe_records"]
+        if not isinstance(records, list):
+            raise BadRequestError(400, "field 'dataframe_records' must be a list of objects")
+        return records
+    if "dataframe_split" in document:
+        split = document["dataframe_split"]
+        if not isinstance(split, dict) or not isinstance(split.get("columns"), list):
+            raise BadRequestError(
+                400, "field 'dataframe_split' needs 'columns' (a list) and 'data'"
+            )
+        columns, data = split["columns"], split.get("data")
+        if not isinstance(data, list) or not all(isinstance(row, list) for row in data):
+            raise BadRequestError(
+                400, "field 'dataframe_split.data' must be a list of rows (lists)"
+            )
+        if any(len(row) != len(columns) for row in data):
+            raise BadRequestError(
+                400, f"each row of 'dataframe_split.data' needs {len(columns)} values"
+            )
+        if not all(isinstance(column, str) for column in columns):
+            raise BadRequestError(400, "field 'dataframe_split.columns' must hold column names")
+        return [dict(zip(columns, row, strict=True)) for row in data]
+    raise BadRequestError(
+        400, f"the request needs 'dataframe_records' or 'dataframe_split': {EXAMPLE}"
+    )
+
+
+def _checked_row(index: int, record: Any, inputs: Inputs) -> dict[str, Any]:
+    if not isinstance(record, dict):
+        raise BadRequestError(400, f"row {index} must be an object of feature values")
+    missing = [column for column in inputs.columns if column not in record]
+    if missing:
+        raise BadRequestError(422, f"row {index} lacks the field(s) {', '.join(missing)}")
+    row = {}
+    for column in inputs.columns:
+        value = record[column]
+        if column in inputs.numeric:
+            # null means unknown (a customer without history); the model takes missing values
+            is_number = isinstance(value, int | float) and not isinstance(value, bool)
+            if value is not None and not (is_number and math.isfinite(value)):
+                raise BadRequestError(
+                    422, f"field '{column}' of row {index} must be a finite number or null"
+                )
+        elif not isinstance(value, str):
+            raise BadRequestError(422, f"field '{column}' of row {index} must be a text value")
+        row[column] = value
+    return row
