@@ -330,3 +330,107 @@ def test_the_team_can_view_jobs_and_read_tables_and_model(target, render_scenari
     assert [(c["principal"], c["add"]) for body in model_grants for c in body["changes"]] == [
         (given["team_group"], ["EXECUTE"])
     ]
+
+
+# -- a deliberate mistake makes the tier fail ------------------------------------------------------
+
+
+def mistaken_copy(project: RenderedProject, url: str, dst: Path, file: str, old: str, new: str):
+    copy = point_at(project, url, dst)
+    path = copy / file
+    assert old in path.read_text(), f"{file} no longer holds {old!r}: update this test"
+    path.write_text(path.read_text().replace(old, new))
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "reported"),
+    [
+        pytest.param(
+            "resources/inference.yml",
+            "      max_concurrent_runs: 1\n",
+            "      max_concurrent_run: 1\n",
+            "unknown field: max_concurrent_run",
+            id="unknown-field",
+        ),
+        pytest.param(
+            "resources/features.yml",
+            "${var.notification_email}",
+            "${var.notification_emails}",
+            "reference does not exist: ${var.notification_emails}",
+            id="undeclared-variable",
+        ),
+    ],
+)
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_mistake_in_a_bundle_file_fails_validation(
+    file, old, new, reported, target, render_scenario, binaries, workspace, tmp_path
+):
+    project = render_scenario("default")
+    copy = mistaken_copy(project, workspace.url, tmp_path / "project", file, old, new)
+    env = cli.cli_env(token_for(project, target), tmp_path / "home", project_env())
+    result = cli.run_cli(
+        binaries, ["bundle", "validate", "--strict", "-t", target], copy, env, VALIDATE_TIMEOUT
+    )
+    assert result.returncode != 0, diagnostics(result)
+    assert reported in result.stdout + result.stderr, diagnostics(result)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_reference_to_a_missing_resource_fails_the_plan(
+    target, render_scenario, binaries, workspace, tmp_path
+):
+    """`bundle validate --strict` passes a `${resources...}` reference to a resource that does not
+    exist (CLI 0.298.0): the plan, which every deploy of the tier computes first, rejects it."""
+    project = render_scenario("default")
+    missing = "${resources.schemas.projet.name}"
+    copy = mistaken_copy(
+        project, workspace.url, tmp_path / "project", "resources/training.yml",
+        "${resources.schemas.project.name}", missing,
+    )  # fmt: skip
+    env = cli.cli_env(token_for(project, target), tmp_path / "home", project_env())
+    env["DATABRICKS_BUNDLE_ENGINE"] = "direct"
+    validated = cli.run_cli(
+        binaries, ["bundle", "validate", "--strict", "-t", target], copy, env, VALIDATE_TIMEOUT
+    )
+    assert validated.returncode == 0, "validate now catches it: test it like the others"
+    planned = cli.run_cli(binaries, ["bundle", "plan", "-t", target], copy, env, DEPLOY_TIMEOUT)
+    assert planned.returncode != 0, diagnostics(planned)
+    assert f'invalid dependency "{missing}"' in planned.stderr, diagnostics(planned)
+
+
+@pytest.mark.parametrize("target", ["staging", "prod"])
+def test_a_target_without_its_catalog_fails_validation(
+    target, render_scenario, binaries, workspace, tmp_path
+):
+    """`catalog` has no default: a target that forgets it must not deploy."""
+    project = render_scenario("default")
+    line = f"      catalog: {project.recorded[f'catalog_{target}']}\n"
+    copy = mistaken_copy(project, workspace.url, tmp_path / "project", "databricks.yml", line, "")
+    env = cli.cli_env(token_for(project, target), tmp_path / "home", project_env())
+    result = cli.run_cli(
+        binaries, ["bundle", "validate", "--strict", "-t", target], copy, env, VALIDATE_TIMEOUT
+    )
+    assert result.returncode != 0, diagnostics(result)
+    reported = "no value assigned to required variable catalog"
+    assert reported in result.stdout + result.stderr, diagnostics(result)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_the_validation_identity_validates_every_target(
+    target, render_scenario, binaries, workspace, tmp_path
+):
+    """Pull requests validate dev, staging and prod as the validation service principal, which
+    holds no permission in the bundle: `--strict` still passes (the CLI only recommends that the
+    deploying identity be in `permissions`, and this one never deploys)."""
+    project = render_scenario("custom")
+    principal = project.recorded["validation_service_principal"]
+    copy = point_at(project, workspace.url, tmp_path / "project")
+    token = cli.SP_TOKEN_PREFIX + principal.replace("-", "")
+    env = cli.cli_env(token, tmp_path / "home", project_env())
+    result = cli.run_cli(
+        binaries, ["bundle", "validate", "--strict", "-t", target, "-o", "json"], copy, env,
+        VALIDATE_TIMEOUT,
+    )  # fmt: skip
+    assert result.returncode == 0, diagnostics(result)
+    assert json.loads(result.stdout)["workspace"]["current_user"]["userName"] == principal
