@@ -16,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import os
 import re
 import shutil
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,6 +33,8 @@ from conftest import SCENARIOS, RenderedProject, project_env
 pytestmark = pytest.mark.cli
 
 TARGETS = ("dev", "staging", "prod")
+SERVING = "serving/databricks.yml"  # the endpoint's own bundle, deployed once a champion exists
+SERVED = ("staging", "prod")
 VALIDATE_TIMEOUT = 60
 DEPLOY_TIMEOUT = 240  # builds the wheel with uv, uploads it, creates every resource
 SERVERLESS_ENVIRONMENT = "5"  # pairs with Databricks Connect 18 (Python 3.12)
@@ -58,14 +62,13 @@ def workspace(
 def point_at(project: RenderedProject, url: str, dst: Path) -> Path:
     """A copy of the rendered project whose three targets' hosts are the fake workspace."""
     shutil.copytree(project.path, dst, ignore=shutil.ignore_patterns(".git"))
-    config = dst / "databricks.yml"
-    text = config.read_text()
-    for target in TARGETS:
-        host = project.recorded[f"databricks_host_{target}"]
-        line = f"      host: {host}\n"
-        assert text.count(line) >= 1, f"databricks.yml has no `{line.strip()}`"
-        text = text.replace(line, f"      host: {url}\n")
-    config.write_text(text)
+    for config, targets in ((dst / "databricks.yml", TARGETS), (dst / SERVING, SERVED)):
+        text = config.read_text()
+        for target in targets:
+            line = f"      host: {project.recorded[f'databricks_host_{target}']}\n"
+            assert line in text, f"{config.name} has no `{line.strip()}`"
+            text = text.replace(line, f"      host: {url}\n")
+        config.write_text(text)
     return dst
 
 
@@ -434,3 +437,101 @@ def test_the_validation_identity_validates_every_target(
     )  # fmt: skip
     assert result.returncode == 0, diagnostics(result)
     assert json.loads(result.stdout)["workspace"]["current_user"]["userName"] == principal
+
+
+# -- the serving endpoint: its own bundle, deployed once a champion exists -------------------------
+
+
+@pytest.mark.parametrize("target", SERVED)
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_the_serving_bundle_validates_strictly(
+    scenario, target, render_scenario, binaries, workspace, tmp_path
+):
+    project = render_scenario(scenario)
+    copy = point_at(project, workspace.url, tmp_path / "project")
+    env = cli.cli_env(token_for(project, target), tmp_path / "home", project_env())
+    args = ["bundle", "validate", "--strict", "-t", target, "--var", "model_version=1"]
+    result = cli.run_cli(binaries, [*args, "-o", "json"], copy / "serving", env, VALIDATE_TIMEOUT)
+    assert result.returncode == 0, diagnostics(result)
+    for finding in ("Warning:", "Error:", "Recommendation:"):
+        assert finding not in result.stderr, diagnostics(result)
+
+
+def serving_script(binaries, copy: Path, target: str, env: dict[str, str]):
+    env = {**env, "PATH": f"{binaries.databricks.parent}{os.pathsep}{env['PATH']}"}
+    return subprocess.run(
+        ["bash", "serving/deploy.sh", target], cwd=copy, env=env, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=DEPLOY_TIMEOUT, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("target", SERVED)
+def test_the_endpoint_is_deployed_with_the_champion_and_never_before(
+    target, render_scenario, binaries, tmp_path
+):
+    """Defect 5 (mlops-stacks#217): the first deploy of a workspace has no model version; the
+    main bundle deploys, serving/deploy.sh deploys nothing and succeeds. Once `champion` exists
+    it deploys the endpoint serving that version, with its permissions and inference table; a
+    later champion moves it, and a redeploy keeps what is served."""
+    project = render_scenario("custom")
+    given = project.recorded
+    model = f"{given[f'catalog_{target}']}.{given['schema_name']}.{given['model_name']}"
+    endpoint = f"{given['project_slug']}-{target}"
+    with cli.fake_workspace(binaries, tmp_path / "requests.jsonl") as served:
+        copy = point_at(project, served.url, tmp_path / "project")
+        env = cli.cli_env(token_for(project, target), tmp_path / "home", project_env())
+        env["DATABRICKS_BUNDLE_ENGINE"] = "direct"
+        main = cli.run_cli(binaries, ["bundle", "deploy", "-t", target], copy, env, DEPLOY_TIMEOUT)
+        assert main.returncode == 0, diagnostics(main)
+
+        first = serving_script(binaries, copy, target, env)
+        assert first.returncode == 0, diagnostics(first)
+        assert f"No champion of {model} yet" in first.stdout, diagnostics(first)
+        assert not [r for r in served.requests() if "serving-endpoints" in r["path"]]
+
+        def promote(version: str) -> None:
+            moved = cli.run_cli(
+                binaries, ["registered-models", "set-alias", model, "champion", version], copy,
+                env, VALIDATE_TIMEOUT,
+            )  # fmt: skip
+            assert moved.returncode == 0, diagnostics(moved)
+
+        promote("3")
+        second = serving_script(binaries, copy, target, env)
+        assert second.returncode == 0, diagnostics(second)
+        deployed = Deployment(project, target, served.requests())
+        (created,) = deployed.bodies("POST", "/api/2.0/serving-endpoints")
+        assert created["name"] == endpoint
+        assert created["config"]["served_entities"] == [
+            {"entity_name": model, "entity_version": "3", "scale_to_zero_enabled": True,
+             "workload_size": "Small"}
+        ]  # fmt: skip
+        inference_table = created["ai_gateway"]["inference_table_config"]
+        assert inference_table["enabled"] is True
+        assert inference_table["catalog_name"] == given[f"catalog_{target}"]
+        (acl,) = deployed.acl("serving-endpoints")
+        principal = identity(project, target)
+        assert {(who(e), e["permission_level"]) for e in acl} == {
+            (given["team_group"], "CAN_QUERY"),
+            (principal, "CAN_MANAGE"),
+        }
+
+        promote("4")
+        third = serving_script(binaries, copy, target, env)
+        assert third.returncode == 0, diagnostics(third)
+        configs = Deployment(project, target, served.requests()).bodies(
+            "PUT", f"/api/2.0/serving-endpoints/{endpoint}/config"
+        )
+        assert [c["served_entities"][0]["entity_version"] for c in configs] == ["4"]
+
+
+def test_a_registry_error_fails_the_serving_deploy(render_scenario, binaries, tmp_path):
+    """Only "no champion" means "nothing to serve": a model the registry cannot return (here:
+    the main bundle was never deployed) fails the script."""
+    project = render_scenario("default")
+    with cli.fake_workspace(binaries, tmp_path / "requests.jsonl") as served:
+        copy = point_at(project, served.url, tmp_path / "project")
+        env = cli.cli_env(token_for(project, "staging"), tmp_path / "home", project_env())
+        result = serving_script(binaries, copy, "staging", env)
+    assert result.returncode != 0, diagnostics(result)
+    assert "No champion" not in result.stdout

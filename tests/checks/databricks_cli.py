@@ -62,6 +62,9 @@ class Binaries:
 
 
 def cache_root() -> Path:
+    """Where the binaries are kept: $MLOPS_TEMPLATE_CLI_CACHE, else the user's cache folder."""
+    if os.environ.get("MLOPS_TEMPLATE_CLI_CACHE"):
+        return Path(os.environ["MLOPS_TEMPLATE_CLI_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "mlops-template" / "databricks-cli"
 

@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"regexp"
@@ -20,6 +21,7 @@ import (
 	"syscall"
 
 	"github.com/databricks/cli/libs/testserver"
+	"github.com/databricks/databricks-sdk-go/service/catalog"
 	"github.com/databricks/databricks-sdk-go/service/iam"
 )
 
@@ -88,6 +90,31 @@ func servicePrincipal(authorization string) (string, bool) {
 	return strings.Join(m[1:], "-"), true
 }
 
+func setAlias(r testserver.Request) any {
+	var body struct {
+		VersionNum int `json:"version_num"`
+	}
+	if err := json.Unmarshal(r.Body, &body); err != nil || body.VersionNum <= 0 {
+		return testserver.Response{StatusCode: http.StatusBadRequest, Body: "version_num is required"}
+	}
+	defer r.Workspace.LockUnlock()()
+	name, alias := r.Vars["full_name"], r.Vars["alias"]
+	model, ok := r.Workspace.RegisteredModels[name]
+	if !ok {
+		return testserver.Response{StatusCode: http.StatusNotFound, Body: map[string]string{
+			"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "Registered model " + name + " does not exist"}}
+	}
+	aliases := []catalog.RegisteredModelAlias{{AliasName: alias, VersionNum: body.VersionNum}}
+	for _, existing := range model.Aliases {
+		if existing.AliasName != alias {
+			aliases = append(aliases, existing)
+		}
+	}
+	model.Aliases = aliases
+	r.Workspace.RegisteredModels[name] = model
+	return testserver.Response{Body: aliases[0]}
+}
+
 func main() {
 	logPath := flag.String("log", "", "append every request to this JSON Lines file")
 	flag.Parse()
@@ -110,6 +137,9 @@ func main() {
 			Body:    user,
 		}
 	})
+	// Unity Catalog's set-alias, which the fake lacks: the serving tier moves `champion` with it.
+	server.Handle("PUT", "/api/2.1/unity-catalog/models/{full_name}/aliases/{alias}",
+		func(r testserver.Request) any { return setAlias(r) })
 	testserver.AddDefaultHandlers(server)
 
 	if *logPath != "" {
