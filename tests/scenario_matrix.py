@@ -31,9 +31,14 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 @cache
 def questions() -> dict[str, dict[str, Any]]:
-    """The questions of copier.yml, in order (settings starting with `_` left out)."""
+    """The questions of copier.yml, in order (settings starting with `_` and hidden values,
+    `when: false`, which are never asked nor recorded, left out)."""
     raw = yaml.safe_load((REPO_ROOT / "copier.yml").read_text())
-    return {name: spec for name, spec in raw.items() if not name.startswith("_")}
+    return {
+        name: spec
+        for name, spec in raw.items()
+        if not name.startswith("_") and spec.get("when") is not False
+    }
 
 
 def choice_values(question: str) -> list[Any]:

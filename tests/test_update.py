@@ -231,8 +231,8 @@ def user_edits(project: Path, model: str = f"src/{PACKAGE}/training/model.py") -
     # the model itself
     edit(
         project / model,
-        "HistGradientBoostingClassifier(random_state=seed, **params)",
-        'HistGradientBoostingClassifier(random_state=seed, class_weight="balanced", **params)',
+        "ESTIMATOR = HistGradientBoostingClassifier()",
+        'ESTIMATOR = HistGradientBoostingClassifier(class_weight="balanced")',
     )
     # files of their own, and a generated file they do not want
     test = project / "tests" / "unit" / "test_weekend_feature.py"

@@ -163,14 +163,18 @@ def check_workflow_hardening(workflow: Path) -> list[str]:
 
 
 def check_prod_credentials_isolated(workflow: Path, prod_markers: list[str]) -> list[str]:
-    """A job that can reach prod (names its host or service principal, or deploys --target prod)
+    """A job that can reach prod (names its host or service principal, or runs a bundle command
+    on target prod other than `validate`, which pull requests run as a validation-only identity)
     runs in the `prod` environment, in a workflow started only by release branches or by hand."""
     document = _load(workflow)
     triggers = document.get(True) or document.get("on") or {}
     problems = []
     for job_id, job in (document.get("jobs") or {}).items():
-        text = yaml.safe_dump(job)
-        if not any(marker in text for marker in prod_markers) and "--target prod" not in text:
+        text = yaml.safe_dump(job, width=10_000)
+        acts_on_prod = any(
+            target == "prod" and verb != "validate" for verb, target, _ in bundle_commands(text)
+        )
+        if not any(marker in text for marker in prod_markers) and not acts_on_prod:
             continue
         where = f"{workflow.name}: job {job_id}"
         if job.get("environment") != "prod":
