@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import ConfigError
 
@@ -45,6 +52,19 @@ class RuntimeConfig(_Section):
         return self
 
 
+class RunConfig(_Section):
+    """This run: the job run that hands a model version from train to validate and deploy
+    (`{{job.run_id}}` on Databricks) and the git commit of the code (`${bundle.git.commit}`)."""
+
+    id: str = "local"
+    git_commit: str | None = None
+
+    @field_validator("id", "git_commit", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int | float) else value  # `--set` reads YAML
+
+
 class TablesConfig(_Section):
     raw_customers: str
     raw_transactions: str
@@ -53,6 +73,7 @@ class TablesConfig(_Section):
     transaction_features: str
     customer_features: str
     evaluations: str
+    training_runs: str
     predictions: str
     monitoring: str
 
@@ -154,6 +175,7 @@ class MonitoringConfig(_Section):
 class Config(_Section):
     env: str
     runtime: RuntimeConfig
+    run: RunConfig = RunConfig()
     tables: TablesConfig
     data: DataConfig
     contract: ContractConfig
