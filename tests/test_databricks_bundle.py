@@ -108,17 +108,25 @@ def test_training_runs_train_then_validate_then_deploy(project: Path):
     ]
 
 
-def test_monitoring_retrains_only_when_the_monitor_reports_an_alert(project: Path):
+def test_monitoring_always_runs_retrain_which_decides_from_the_monitoring_table(project: Path):
     bundle, slug = checks.load_bundle(project), answers(project)["project_slug"]
     tasks = {t["task_key"]: t for t in bundle.resources("prod")["jobs"]["monitoring"]["tasks"]}
+    assert list(tasks) == ["monitor", "retrain"]  # no condition on task values
     assert tasks["monitor"]["python_wheel_task"]["entry_point"] == f"{slug}-monitor"
-    assert tasks["breach"]["condition_task"] == {
-        "left": "{{tasks.monitor.values.status}}",
-        "op": "EQUAL_TO",
-        "right": "alert",
-    }
-    assert tasks["retrain"]["depends_on"] == [{"task_key": "breach", "outcome": "true"}]
+    assert tasks["retrain"]["depends_on"] == [{"task_key": "monitor"}]
     assert tasks["retrain"]["python_wheel_task"]["entry_point"] == f"{slug}-retrain"
+
+
+def test_every_task_gets_the_job_run_and_the_git_commit(project: Path):
+    bundle = checks.load_bundle(project)
+    for target in bundle.targets:
+        for job in bundle.resources(target)["jobs"].values():
+            for task in job["tasks"]:
+                if "python_wheel_task" not in task:
+                    continue  # run_job_task: the job it runs passes them
+                parameters = task["python_wheel_task"]["parameters"]
+                assert "run.id={{job.run_id}}" in parameters
+                assert "run.git_commit=${bundle.git.commit}" in parameters
 
 
 def test_tasks_pass_the_target_as_env(project: Path):
@@ -187,7 +195,8 @@ def test_a_typo_in_a_task_key_is_reported(broken: Path):
 
 
 def test_a_bad_enum_value_is_reported(broken: Path):
-    edit(broken / "resources" / "monitoring.yml", "op: EQUAL_TO", "op: EQUALS")
+    bad_condition = (BREACH % "monitor").replace("op: EQUAL_TO", "op: EQUALS")
+    edit(broken / "resources" / "monitoring.yml", "        - task_key: retrain\n", bad_condition)
     problems = checks.check_resources_load(checks.load_bundle(broken))
     assert any("EQUALS" in p for p in problems)
 
@@ -262,10 +271,34 @@ def test_a_wrong_wheel_name_is_reported(broken: Path):
     assert any("package_name 'other'" in p for p in problems)
 
 
-def test_a_condition_without_its_source_task_is_reported(broken: Path):
-    edit(broken / "resources" / "monitoring.yml", "tasks.monitor.values", "tasks.monitoring.values")
+BREACH = """\
+        - task_key: breach
+          depends_on:
+            - task_key: monitor
+          condition_task:
+            left: "{{tasks.%s.values.status}}"
+            op: EQUAL_TO
+            right: alert
+        - task_key: retrain
+"""
+
+
+def test_a_condition_on_the_task_values_of_a_wheel_task_is_reported(broken: Path):
+    edit(
+        broken / "resources" / "monitoring.yml", "        - task_key: retrain\n", BREACH % "monitor"
+    )
     problems = checks.check_task_graph(checks.load_bundle(broken))
-    assert any("reads values of 'monitoring'" in p for p in problems)
+    assert any("reads task values of 'monitor', a wheel task" in p for p in problems)
+
+
+def test_a_condition_without_its_source_task_is_reported(broken: Path):
+    edit(
+        broken / "resources" / "monitoring.yml",
+        "        - task_key: retrain\n",
+        BREACH % "monitoring",
+    )
+    problems = checks.check_task_graph(checks.load_bundle(broken))
+    assert any("reads values of 'monitoring' without depending on it" in p for p in problems)
 
 
 def test_a_schedule_live_outside_prod_is_reported(broken: Path):

@@ -227,7 +227,8 @@ def check_entry_points(bundle: Bundle, pyproject: Path) -> list[str]:
 
 def check_task_graph(bundle: Bundle) -> list[str]:
     """Dependencies name tasks of the same job; a condition's task values come from a task it
-    depends on; tasks after a condition name its outcome."""
+    depends on; tasks after a condition name its outcome; no task reads the task values of a
+    wheel task (Databricks documents task values for notebooks only: a wheel cannot set them)."""
     problems = []
     for target in bundle.targets:
         for name, job in (bundle.resources(target).get("jobs") or {}).items():
@@ -243,6 +244,12 @@ def check_task_graph(bundle: Bundle) -> list[str]:
                         "false",
                     ):
                         problems.append(f"{where}: after condition {needed!r} without an outcome")
+                for source in TASK_VALUE.findall(str(task)):
+                    if "python_wheel_task" in tasks.get(source, {}):
+                        problems.append(
+                            f"{where}: reads task values of {source!r}, a wheel task, which "
+                            "cannot set them"
+                        )
                 condition = task.get("condition_task") or {}
                 for side in ("left", "right"):
                     for source in TASK_VALUE.findall(str(condition.get(side, ""))):

@@ -19,6 +19,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -91,6 +92,19 @@ class RuntimeConfig(_Section):
         return self
 
 
+class RunConfig(_Section):
+    """This run: the job run that hands a model version from train to validate and deploy
+    (`{{job.run_id}}` on Databricks) and the git commit of the code (`${bundle.git.commit}`)."""
+
+    id: str = "local"
+    git_commit: str | None = None
+
+    @field_validator("id", "git_commit", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int | float) else value  # `--set` reads YAML
+
+
 class TablesConfig(_Section):
     raw_customers: TableName
     raw_transactions: TableName
@@ -99,6 +113,7 @@ class TablesConfig(_Section):
     transaction_features: TableName
     customer_features: TableName
     evaluations: TableName
+    training_runs: TableName
     predictions: TableName
     monitoring: TableName
 
@@ -243,6 +258,7 @@ class MonitoringConfig(_Section):
 class Config(_Section):
     env: str
     runtime: RuntimeConfig
+    run: RunConfig = RunConfig()
     tables: TablesConfig
     data: DataConfig
     contract: ContractConfig

@@ -13,8 +13,10 @@ from .deployment.pipeline import deploy_model, rollback_model
 from .errors import TableNotFoundError
 from .features.pipeline import build_features
 from .inference.pipeline import check_deployment, score_batch
-from .monitoring.pipeline import monitor_window, retrain_if_alert
+from .monitoring.drift import ALERT
+from .monitoring.pipeline import latest_window, monitor_window
 from .runtime import Context
+from .training.handoff import mark_retrain, registered_version, trained_for_window
 from .training.model import check_params
 from .training.pipeline import train_model
 from .validation.pipeline import validate_model
@@ -38,6 +40,43 @@ class Step:
 
     def produces_tables(self, ctx: Context) -> list[str]:
         return [getattr(ctx.config.tables, name) for name in self.produces]
+
+
+def retrain_if_alert(ctx: Context) -> dict[str, Any]:
+    """On an alert in the newest monitored window: train -> validate -> deploy, once per alert.
+
+    Decided from the monitoring table, which every task can read (a job's task values reach no
+    wheel task). Once a model was trained for an alert, the alert is consumed: a failed
+    validation stops here and fails the run, and is not retried on the same data.
+    """
+    latest = latest_window(ctx)
+    enabled = ctx.config.monitoring.retrain_on_alert
+    reason = skip_retrain_reason(latest, enabled, lambda window: trained_for_window(ctx, window))
+    if reason:
+        return {"retrained": f"no ({reason})"}
+    window = latest[0]
+    run_step("train", ctx)
+    mark_retrain(ctx, registered_version(ctx), window)
+    results = [run_step(step, ctx) for step in ("validate", "deploy")]
+    return {"retrained": f"yes (alert of window {window})", **results[-1].summary}
+
+
+def skip_retrain_reason(
+    latest: tuple[str, str] | None, enabled: bool, trained_for: Callable[[str], str | None]
+) -> str | None:
+    """Why not to retrain, or None to retrain. `trained_for(window)`: the version already
+    trained for that window's alert, if any."""
+    if latest is None:
+        return "nothing monitored yet"
+    window, status = latest
+    if status != ALERT:
+        return f"latest monitoring status: {status} (window {window})"
+    if not enabled:
+        return "monitoring.retrain_on_alert is false"
+    done = trained_for(window)
+    if done is not None:
+        return f"the alert of window {window} was already acted on: v{done}"
+    return None
 
 
 STEPS: dict[str, Step] = {

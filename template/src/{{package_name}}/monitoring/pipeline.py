@@ -2,7 +2,7 @@
 
 `monitor` compares a scoring window (the predictions of one batch, with labels once they arrive)
 with the champion's training baseline, writes one row per metric, an HTML report and a status.
-`retrain` runs train -> validate -> deploy when the latest status is `alert`: never around the gate.
+`retrain` (pipelines.py) reads the monitoring table to decide whether to retrain.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from .profile import BASELINE_ARTIFACT, window_aggregates
 from .report import render_report
 
 log = logging.getLogger(__name__)
-STATUS_KEY = "status"  # task value read by the monitoring job's condition task
 
 
 class MonitoringError(PipelineError):
@@ -79,37 +78,23 @@ def monitor_window(ctx: Context) -> dict[str, Any]:
         "alerts": ", ".join(alerts) or "none",
         "report": saved or "in MLflow",
     }
-    ctx.publish(STATUS_KEY, status)
     if status != OK and rules.webhook_url:
         _notify(rules.webhook_url, {"model": name, "version": str(champion.version), **summary})
     return summary
 
 
-def latest_status(ctx: Context) -> str | None:
-    """Status of the newest monitored window, or None when nothing was monitored yet."""
+def latest_window(ctx: Context) -> tuple[str, str] | None:
+    """(window id, status) of the newest monitored window, or None when nothing was monitored."""
     names = ctx.config.tables
     if not ctx.tables.exists(names.monitoring):
         return None
     table = ctx.tables.read(names.monitoring)
     newest = table.agg(F.max("monitored_at")).first()[0]
-    statuses = [
-        r.status
-        for r in table.filter(F.col("monitored_at") == newest).select("status").distinct().collect()
-    ]
-    return worst(statuses) if statuses else None
-
-
-def retrain_if_alert(ctx: Context) -> dict[str, Any]:
-    """On an alert, train -> validate -> deploy. A candidate that fails validation stops here."""
-    from ..pipelines import run_step  # the steps registry imports this module
-
-    status = latest_status(ctx)
-    if status != ALERT:
-        return {"retrained": f"no (latest monitoring status: {status or 'none'})"}
-    if not ctx.config.monitoring.retrain_on_alert:
-        return {"retrained": "no (monitoring.retrain_on_alert is false)"}
-    results = [run_step(step, ctx) for step in ("train", "validate", "deploy")]
-    return {"retrained": "yes", **results[-1].summary}
+    if newest is None:
+        return None
+    rows = table.filter(F.col("monitored_at") == newest).select("window_id", "status").distinct()
+    rows = rows.collect()  # one window: a handful of statuses
+    return rows[0].window_id, worst([r.status for r in rows])
 
 
 def _load_baseline(champion) -> dict[str, Any]:

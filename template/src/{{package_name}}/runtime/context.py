@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,8 +22,6 @@ class Context:
     spark: SparkSession
     tables: Tables
     tracking: Tracking
-    # hands a small value to later tasks of the same job (Databricks task values)
-    publish: Callable[[str, str], None]
 
 
 def build_context(config: Config, spark: SparkSession | None = None) -> Context:
@@ -38,7 +35,6 @@ def build_context(config: Config, spark: SparkSession | None = None) -> Context:
             spark=spark,
             tables=LocalDeltaTables(spark, root / "tables"),
             tracking=tracking_for(config),
-            publish=_log_value,
         )
     spark = spark or databricks_spark()
     return Context(
@@ -46,7 +42,6 @@ def build_context(config: Config, spark: SparkSession | None = None) -> Context:
         spark=spark,
         tables=UnityCatalogTables(spark, runtime.catalog, runtime.schema_),
         tracking=tracking_for(config),
-        publish=_set_task_value,
     )
 
 
@@ -59,17 +54,3 @@ def tracking_for(config: Config) -> Tracking:
     return databricks_tracking(
         runtime.experiment, runtime.catalog, runtime.schema_, config.model.name
     )
-
-
-def _log_value(key: str, value: str) -> None:
-    log.info("%s = %s", key, value)
-
-
-def _set_task_value(key: str, value: str) -> None:
-    """A job task value (`{{tasks.<task>.values.<key>}}`); only logged outside a job."""
-    try:
-        from databricks.sdk.runtime import dbutils
-
-        dbutils.jobs.taskValues.set(key=key, value=value)
-    except Exception:
-        _log_value(key, value)

@@ -36,7 +36,7 @@ def local_spark(master: str = "local[2]") -> SparkSession:
         .config("spark.driver.bindAddress", "127.0.0.1")
         .getOrCreate()
     )
-    spark.sparkContext.setLogLevel("ERROR")
+    spark.sparkContext.setLogLevel("ERROR")  # serverless: allowed (the local session only)
     return spark
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,9 +14,12 @@ from skops import io as skops_io
 
 from ..config import Config
 from ..monitoring.profile import BASELINE_ARTIFACT, baseline_profile
+from ..registry import tag_key
 from ..runtime import Context
+from ..runtime.tracking import GIT_COMMIT_TAG, RUN_GIT_COMMIT_TAG, code_version
 from .dataset import feature_columns, time_split, training_set
 from .evaluate import classification_metrics
+from .handoff import record_registration
 from .model import build_model
 
 MODEL_DESCRIPTION = (
@@ -57,8 +59,8 @@ def training_sources(config: Config) -> list[str]:
 def source_lineage(ctx: Context) -> dict[str, str]:
     lineage = {}
     for table in training_sources(ctx.config):
-        lineage[f"lineage.{table}.table"] = ctx.tables.full_name(table)
-        lineage[f"lineage.{table}.version"] = str(ctx.tables.version(table))
+        lineage[tag_key("lineage", table, "table")] = ctx.tables.full_name(table)
+        lineage[tag_key("lineage", table, "version")] = str(ctx.tables.version(table))
     return lineage
 
 
@@ -85,12 +87,15 @@ def fit_and_evaluate(frame: pd.DataFrame, config: Config) -> TrainedModel:
 def log_and_register(
     ctx: Context, trained: TrainedModel, lineage: dict[str, str]
 ) -> tuple[str, str]:
-    """Log the model with signature, input example, metrics and lineage; register a version."""
+    """Log the model with signature, input example, metrics and lineage; register a version
+    and hand it to this job run's validate and deploy."""
     cfg = ctx.config
     features = feature_columns(cfg)
+    commit = code_version(cfg.run.git_commit)
     ctx.tracking.activate()
     with mlflow.start_run(run_name="train") as run:
-        mlflow.set_tags({**lineage, "step": "train", "env": cfg.env, **_code_version()})
+        run_tags = {**lineage, "step": "train", "env": cfg.env, "job_run_id": cfg.run.id}
+        mlflow.set_tags(run_tags | ({RUN_GIT_COMMIT_TAG: commit} if commit else {}))
         mlflow.log_params(
             {**cfg.model.params, "features": ",".join(features), "train_rows": len(trained.train)}
         )
@@ -107,14 +112,13 @@ def log_and_register(
             serialization_format="skops",
             # trust exactly the types of the object we just trained, nothing more
             skops_trusted_types=skops_io.get_untrusted_types(data=skops_io.dumps(trained.model)),
-            registered_model_name=ctx.tracking.model_name,
         )
-    version = str(info.registered_model_version)
-    client = ctx.tracking.client()
-    client.update_model_version(ctx.tracking.model_name, version, description=MODEL_DESCRIPTION)
-    for key, value in {**lineage, "run_id": run.info.run_id}.items():
-        client.set_model_version_tag(ctx.tracking.model_name, version, key, value)
-    return version, run.info.run_id
+    tags = {**lineage, "run_id": run.info.run_id, "job_run_id": cfg.run.id}
+    version = ctx.tracking.registry().register(
+        info.model_uri, MODEL_DESCRIPTION, tags | ({GIT_COMMIT_TAG: commit} if commit else {})
+    )
+    record_registration(ctx, version.version, commit)
+    return str(version.version), run.info.run_id
 
 
 def _monitoring_baseline(trained: TrainedModel, cfg: Config) -> dict[str, Any]:
@@ -128,14 +132,3 @@ def _monitoring_baseline(trained: TrainedModel, cfg: Config) -> dict[str, Any]:
         score_bins=cfg.monitoring.score_bins,
         threshold=cfg.inference.decision_threshold,
     )
-
-
-def _code_version() -> dict[str, str]:
-    """The git commit being trained from, when there is one (it is not on Databricks)."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return {}
-    return {"mlflow.source.git.commit": commit}

@@ -34,11 +34,11 @@ def compliance_checks(
 
 def _lineage_check(tags: dict[str, str]) -> CheckResult:
     tables = [
-        k.removesuffix(".table") for k in tags if k.startswith("lineage.") and k.endswith(".table")
+        k.removesuffix("_table") for k in tags if k.startswith("lineage_") and k.endswith("_table")
     ]
     if not tables:
-        return CheckResult("compliance.lineage", False, "no lineage.<table>.table tags")
-    unversioned = [t for t in tables if f"{t}.version" not in tags]
+        return CheckResult("compliance.lineage", False, "no lineage_<table>_table tags")
+    unversioned = [t for t in tables if f"{t}_version" not in tags]
     if unversioned:
         return CheckResult("compliance.lineage", False, f"no Delta version for {unversioned}")
     return CheckResult("compliance.lineage", True, f"{len(tables)} source tables with versions")

@@ -14,9 +14,11 @@ import pandas as pd
 from mlflow.entities.model_registry import ModelVersion
 
 from ..errors import PipelineError
-from ..registry import CHALLENGER, CHAMPION, newest_version, version_by_alias
+from ..registry import CHALLENGER, CHAMPION, Registry, tag_key
 from ..runtime import Context
+from ..runtime.tracking import RUN_GIT_COMMIT_TAG, code_version
 from ..training.dataset import feature_columns, time_split
+from ..training.handoff import registered_version
 from ..training.pipeline import load_training_frame
 from .baseline import RuleBasedBaseline
 from .checks import CheckResult, failed
@@ -24,6 +26,9 @@ from .compliance import compliance_checks
 from .gate import baseline_checks, champion_checks, evaluate, threshold_checks
 
 PASSED, FAILED = "passed", "failed"
+# what validate writes on the version, and deploy reads back (Unity Catalog tag keys: no dots)
+STATUS_TAG, MODE_TAG = "validation_status", "validation_mode"
+CHAMPION_TAG = "validation_champion"  # the champion it was judged against, "none" for the baseline
 
 
 class ValidationFailedError(PipelineError):
@@ -34,9 +39,9 @@ def validate_model(ctx: Context, report_only: bool | None = None) -> dict[str, A
     cfg, rules = ctx.config, ctx.config.validation
     report_only = rules.report_only if report_only is None else report_only
     ctx.tracking.activate()
-    client, name = ctx.tracking.client(), ctx.tracking.model_name
-    candidate = newest_version(client, name)
-    champion = version_by_alias(client, name, CHAMPION)
+    registry, name = ctx.tracking.registry(), ctx.tracking.model_name
+    candidate = registry.version(registered_version(ctx))  # this run's, never "the newest"
+    champion = registry.version_by_alias(CHAMPION)
     if champion is not None and champion.version == candidate.version:
         champion = None  # re-validating the champion itself: judge it against the baseline
     holdout = _holdout(ctx)
@@ -59,12 +64,17 @@ def validate_model(ctx: Context, report_only: bool | None = None) -> dict[str, A
             results += baseline_checks(candidate_eval, baseline_eval, rules.baseline_margin)
         status = FAILED if failed(results) else PASSED
         mode = "report_only" if report_only else "enforce"
+        commit = code_version(cfg.run.git_commit)
         mlflow.set_tags(
             {"step": "validate", "model_version": str(candidate.version), "status": status}
+            | {"job_run_id": cfg.run.id}
+            | ({RUN_GIT_COMMIT_TAG: commit} if commit else {})
         )
 
+    champion_version = "none" if champion is None else str(champion.version)
     _record(ctx, candidate, results, status, mode, compared_with, run.info.run_id)
-    promoted = _set_alias(ctx, candidate, status, report_only)
+    registry.set_tags(candidate.version, {CHAMPION_TAG: champion_version})
+    promoted = _set_alias(registry, candidate, status, report_only)
     if status == FAILED and not report_only:
         raise ValidationFailedError(
             f"{name} v{candidate.version} failed validation against {compared_with}; "
@@ -102,18 +112,18 @@ def _record(
     compared_with: str,
     run_id: str,
 ) -> None:
-    client, name = ctx.tracking.client(), ctx.tracking.model_name
+    name = ctx.tracking.model_name
     tags = {
-        f"validation.{r.name}": PASSED if r.passed else f"{FAILED}: {r.detail}" for r in results
+        tag_key("validation", r.name): PASSED if r.passed else f"{FAILED}: {r.detail}"
+        for r in results
     }
     tags |= {
-        "validation.status": status,
-        "validation.mode": mode,
-        "validation.compared_with": compared_with,
-        "validation.run_id": run_id,
+        STATUS_TAG: status,
+        MODE_TAG: mode,
+        "validation_compared_with": compared_with,
+        "validation_run_id": run_id,
     }
-    for key, value in tags.items():
-        client.set_model_version_tag(name, version.version, key, value)
+    ctx.tracking.registry().set_tags(version.version, tags)
 
     validated_at = datetime.now(UTC)
     rows = pd.DataFrame(
@@ -139,14 +149,13 @@ def _record(
     )
 
 
-def _set_alias(ctx: Context, version: ModelVersion, status: str, report_only: bool) -> bool:
-    client, name = ctx.tracking.client(), ctx.tracking.model_name
+def _set_alias(registry: Registry, version: ModelVersion, status: str, report_only: bool) -> bool:
     if status == PASSED and not report_only:
-        client.set_registered_model_alias(name, CHALLENGER, version.version)
+        registry.set_alias(CHALLENGER, version.version)
         return True
-    holder = version_by_alias(client, name, CHALLENGER)
+    holder = registry.version_by_alias(CHALLENGER)
     if holder is not None and holder.version == version.version and not report_only:
-        client.delete_registered_model_alias(name, CHALLENGER)
+        registry.delete_alias(CHALLENGER)
     return False
 
 
