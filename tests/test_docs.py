@@ -230,3 +230,12 @@ def test_the_example_request_matches_the_model_features(project: RenderedProject
         assert len(row) == len(columns)
         assert all(isinstance(value, float) for value in row[:n_numeric])
         assert all(value in categories for value in row[n_numeric:])
+
+
+def test_a_project_without_ci_never_says_that_ci_does_something(render_scenario):
+    """The no-CI onboarding tells people what to run by hand instead of what CI would do."""
+    project = render_scenario("no_ci").path
+    for page in [project / "README.md", *sorted((project / "docs").glob("*.md"))]:
+        text = " ".join(page.read_text().split())
+        for claim in ("CI deploys", "the push to `release/", "CI runs"):
+            assert claim not in text, f"{page.name} says {claim!r} in a project without CI"
