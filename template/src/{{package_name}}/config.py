@@ -26,6 +26,8 @@ class RuntimeConfig(_Section):
     # local runtime: everything lives below this folder (relative to the working directory)
     root: str = ".local"
     spark_master: str = "local[2]"
+    # the pipelines talk to local Spark through Spark Connect, as serverless jobs do
+    spark_connect: bool = True
     # databricks runtime: Unity Catalog location and MLflow experiment path
     catalog: str | None = None
     schema_: str | None = Field(default=None, alias="schema")

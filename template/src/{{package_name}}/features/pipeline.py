@@ -15,8 +15,8 @@ from .transactions import transaction_features
 def build_features(ctx: Context) -> dict[str, Any]:
     cfg, names = ctx.config, ctx.config.tables
     raw = ctx.tables.read(names.raw_transactions)
+    # No cache()/persist(): serverless rejects them; recomputing the contract split is cheap.
     valid, rejected = split_by_contract(raw, cfg.contract)
-    rejected = rejected.cache()
     total, n_rejected = raw.count(), rejected.count()
     if n_rejected:
         # Quarantine first, so the rows are there to inspect even when the run fails below.
@@ -31,19 +31,16 @@ def build_features(ctx: Context) -> dict[str, Any]:
         )
 
     customers = ctx.tables.read(names.raw_customers)
-    per_transaction = transaction_features(valid, customers, cfg.features.night_hours).cache()
+    per_transaction = transaction_features(valid, customers, cfg.features.night_hours)
     per_customer = customer_features(per_transaction, cfg.features.windows_days)
     ctx.tables.upsert(
         per_transaction, names.transaction_features, keys=[s.TRANSACTION_ID, s.EVENT_TS]
     )
     ctx.tables.upsert(per_customer, names.customer_features, keys=[s.CUSTOMER_ID, s.FEATURE_TS])
-    result = {
+    return {
         "raw rows": total,
         "quarantined": n_rejected,
         "reject rate": f"{rate:.2%}",
         "transaction features": ctx.tables.read(names.transaction_features).count(),
         "customer snapshots": ctx.tables.read(names.customer_features).count(),
     }
-    per_transaction.unpersist()
-    rejected.unpersist()
-    return result
