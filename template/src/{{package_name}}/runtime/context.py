@@ -35,7 +35,7 @@ def build_context(config: Config, spark: SparkSession | None = None) -> Context:
         spark = spark or local_spark(
             runtime.spark_master,
             connect=runtime.spark_connect,
-            conf={"spark.sql.warehouse.dir": str(root / "warehouse")},
+            conf={"spark.sql.warehouse.dir": str(root / "warehouse"), **runtime.spark_conf},
         )
         return Context(
             config=config,

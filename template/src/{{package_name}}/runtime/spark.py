@@ -119,7 +119,8 @@ def jars_missing_message(settings: dict[str, str]) -> str:
         f"in the Ivy cache {_ivy_home(settings)} and could not be fetched from Maven Central "
         "(Ivy's error is printed above). Fetch them once with network access, e.g. "
         f"`mvn dependency:get -Dartifact={package}` (Spark also reads ~/.m2/repository), "
-        "or point `spark.jars.repositories` at your Maven mirror."
+        "or name your Maven mirror in conf/local.yml: "
+        "runtime.spark_conf: {spark.jars.repositories: <mirror URL>}."
     )
 
 
