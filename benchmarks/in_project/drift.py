@@ -22,6 +22,7 @@ import numpy as np
 from fraud_detection.config import load_config
 from fraud_detection.monitoring.profile import baseline_profile, bucket_columns, window_aggregates
 from fraud_detection.runtime.spark import local_spark
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
@@ -74,7 +75,8 @@ def main() -> None:
                 if round_:
                     seconds[name].append(time.perf_counter() - started)
         plain, bucketing, drift = (float(np.median(seconds[name])) for name in runs)
-        jvm = spark.sparkContext._jvm.java.lang.Runtime.getRuntime()
+        # the pipelines' session is a Spark Connect client: the JVM is the local server's
+        jvm = SparkSession._instantiatedSession._jvm.java.lang.Runtime.getRuntime()
         jvm.gc()  # what the driver JVM retains, not the garbage it has not collected yet
         jvm_used_mb = (jvm.totalMemory() - jvm.freeMemory()) / 2**20
     print(

@@ -32,15 +32,18 @@ def main() -> None:
         ctx.tables.read(names.customer_features),
         cfg.features.windows_days,
     )
-    base = select_model_features(inputs, cfg, extra=[]).cache()
+    base = select_model_features(inputs, cfg, extra=[])
     copies = -(-ROWS // base.count())
-    rows = (
+    # materialized once as Parquet (Spark Connect has no cache()), so runs time the scoring only
+    staged = str(Path(tempfile.mkdtemp(prefix="scoring-rows-")) / "rows")
+    (
         base.crossJoin(ctx.spark.range(copies).withColumnRenamed("id", "copy"))
         .drop("copy")
         .limit(ROWS)
-        .repartition(ctx.spark.sparkContext.defaultParallelism)
-        .cache()
+        .repartition(4)
+        .write.parquet(staged)
     )
+    rows = ctx.spark.read.parquet(staged)
     assert rows.count() == ROWS
 
     ctx.tracking.activate()

@@ -73,6 +73,10 @@ class RuntimeConfig(_Section):
     # local runtime: everything lives below this folder (relative to the working directory)
     root: str = ".local"
     spark_master: str = "local[2]"
+    # the pipelines talk to local Spark through Spark Connect, as serverless jobs do
+    spark_connect: bool = True
+    # extra settings of the local Spark, e.g. {spark.jars.repositories: <your Maven mirror>}
+    spark_conf: dict[str, str] = Field(default_factory=dict)
     # databricks runtime: Unity Catalog location and MLflow experiment path
     catalog: str | None = None
     schema_: str | None = Field(default=None, alias="schema")

@@ -15,6 +15,7 @@ from .transactions import transaction_features
 def build_features(ctx: Context) -> dict[str, Any]:
     cfg, names = ctx.config, ctx.config.tables
     raw = ctx.tables.read(names.raw_transactions)
+    # No cache()/persist(): serverless rejects them; recomputing the contract split is cheap.
     valid, rejected = split_by_contract(raw, cfg.contract)
     total, n_rejected = raw.count(), rejected.count()
     if n_rejected:

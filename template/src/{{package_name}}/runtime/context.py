@@ -10,7 +10,7 @@ from pyspark.sql import SparkSession
 
 from ..config import Config
 from .spark import databricks_spark, local_spark
-from .tables import LocalDeltaTables, Tables, UnityCatalogTables
+from .tables import CatalogNames, DeltaTables, PathNames, Tables
 from .tracking import Tracking, databricks_tracking, local_tracking
 
 log = logging.getLogger(__name__)
@@ -29,18 +29,22 @@ def build_context(config: Config, spark: SparkSession | None = None) -> Context:
     runtime = config.runtime
     if runtime.kind == "local":
         root = Path(runtime.root).resolve()
-        spark = spark or local_spark(runtime.spark_master)
+        spark = spark or local_spark(
+            runtime.spark_master,
+            connect=runtime.spark_connect,
+            conf={"spark.sql.warehouse.dir": str(root / "warehouse"), **runtime.spark_conf},
+        )
         return Context(
             config=config,
             spark=spark,
-            tables=LocalDeltaTables(spark, root / "tables"),
+            tables=DeltaTables(spark, PathNames(root / "tables")),
             tracking=tracking_for(config),
         )
     spark = spark or databricks_spark()
     return Context(
         config=config,
         spark=spark,
-        tables=UnityCatalogTables(spark, runtime.catalog, runtime.schema_),
+        tables=DeltaTables(spark, CatalogNames(runtime.catalog, runtime.schema_)),
         tracking=tracking_for(config),
     )
 

@@ -1,43 +1,143 @@
-"""Spark sessions: an embedded local one, or the session Databricks provides."""
+"""Spark sessions: an embedded local one (Spark Connect, as on serverless), or Databricks' own.
+
+Locally, one JVM runs Spark with Delta Lake and a Spark Connect server on a free loopback port;
+the pipelines get a Spark Connect client session, the kind a Databricks serverless job gets.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import shutil
+import socket
 import sys
 import tempfile
+import uuid
+from importlib.metadata import version
 from pathlib import Path
 
+import pyspark
+from pyspark.errors import PySparkRuntimeError
 from pyspark.sql import SparkSession
+
+from ..errors import PipelineError
 
 log = logging.getLogger(__name__)
 
+# Delta Lake for Spark: its Python package pins the jars (same version, Spark's minor version)
+DELTA_VERSION = version("delta-spark")
+SPARK_MINOR = ".".join(pyspark.__version__.split(".")[:2])
+DELTA_PACKAGE = f"io.delta:delta-spark_{SPARK_MINOR}_2.13:{DELTA_VERSION}"
+DELTA_SQL = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+}
+CONNECT_PLUGIN = "org.apache.spark.sql.connect.SparkConnectPlugin"
+CONNECT_MODE = "SPARK_CONNECT_MODE_ENABLED"
 
-def local_spark(master: str = "local[2]") -> SparkSession:
-    """A local session tuned for small data; it starts on machines without Java too."""
+
+def local_spark(
+    master: str = "local[2]", connect: bool = True, conf: dict[str, str] | None = None
+) -> SparkSession:
+    """A local Spark with Delta; a Spark Connect session over it unless `connect` is false.
+
+    The Delta jars come from Maven Central through Ivy on the first start and are cached in
+    `~/.ivy2.5.2` (Spark's default; `spark.jars.ivy` moves it), so later starts work offline.
+    `conf` adds or overrides Spark settings of the local JVM.
+    """
     _ensure_java()
     # Python workers must run this interpreter (with this project's packages), on loopback only.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    spark = (
-        SparkSession.builder.master(master)
-        .appName("local-pipeline")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.default.parallelism", "4")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+    settings = {
+        "spark.master": master,
+        "spark.app.name": "local-pipeline",
+        "spark.api.mode": "classic",  # the JVM side; the pipelines get the Connect client below
+        "spark.jars.packages": DELTA_PACKAGE,
+        **DELTA_SQL,
+        "spark.log.level": "ERROR",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.shuffle.partitions": "4",
+        "spark.default.parallelism": "4",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
         # fewer, larger Arrow batches: less per-batch overhead in batch scoring
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "100000")
-        .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "4g"))
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .getOrCreate()
+        "spark.sql.execution.arrow.maxRecordsPerBatch": "100000",
+        "spark.driver.memory": os.environ.get("SPARK_DRIVER_MEMORY", "4g"),
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+    }
+    if connect and _LOCAL_SERVER and SparkSession._instantiatedSession is not None:
+        return _client(_LOCAL_SERVER["url"])  # this process already runs the server: share it
+    port, token = _free_port(), str(uuid.uuid4())
+    if connect:
+        settings |= {
+            "spark.plugins": CONNECT_PLUGIN,
+            "spark.connect.grpc.binding.address": "127.0.0.1",
+            "spark.connect.grpc.binding.port": str(port),
+            "spark.connect.authenticate.token": token,
+        }
+    settings |= conf or {}
+    # set by a parent process's Connect session, this would turn the JVM side into a client
+    os.environ.pop(CONNECT_MODE, None)
+    server = _start(settings)
+    if not connect:
+        return server
+    # "localhost" makes the client use gRPC local credentials with the token (no TLS on loopback)
+    _LOCAL_SERVER["url"] = f"sc://localhost:{port}/;token={token}"
+    return _client(_LOCAL_SERVER["url"])
+
+
+_LOCAL_SERVER: dict[str, str] = {}  # the local Spark Connect server this process started
+
+
+def _client(url: str) -> SparkSession:
+    from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+    # pyspark.sql.functions builds Connect columns only while this is set (as `.remote()` does)
+    os.environ[CONNECT_MODE] = "1"
+    return ConnectSession.builder.remote(url).getOrCreate()
+
+
+def _start(settings: dict[str, str]) -> SparkSession:
+    builder = SparkSession.builder
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    try:
+        return builder.getOrCreate()
+    except PySparkRuntimeError as error:
+        if error.getCondition() != "JAVA_GATEWAY_EXITED" or _delta_jar_cached(settings):
+            raise
+        raise PipelineError(jars_missing_message(settings)) from None
+
+
+def jars_missing_message(settings: dict[str, str]) -> str:
+    package = settings.get("spark.jars.packages", DELTA_PACKAGE)
+    return (
+        f"Spark could not start: the Delta Lake jars ({package} and its dependencies) are not "
+        f"in the Ivy cache {_ivy_home(settings)} and could not be fetched from Maven Central "
+        "(Ivy's error is printed above). Fetch them once with network access, e.g. "
+        f"`mvn dependency:get -Dartifact={package}` (Spark also reads ~/.m2/repository), "
+        "or name your Maven mirror in conf/local.yml: "
+        "runtime.spark_conf: {spark.jars.repositories: <mirror URL>}."
     )
-    spark.sparkContext.setLogLevel("ERROR")  # serverless: allowed (the local session only)
-    return spark
+
+
+def _ivy_home(settings: dict[str, str]) -> Path:
+    return Path(settings.get("spark.jars.ivy") or Path.home() / ".ivy2.5.2").expanduser()
+
+
+def _delta_jar_cached(settings: dict[str, str]) -> bool:
+    first = settings.get("spark.jars.packages", DELTA_PACKAGE).split(",")[0]
+    group, artifact, revision = first.split(":")
+    return (_ivy_home(settings) / "jars" / f"{group}_{artifact}-{revision}.jar").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def databricks_spark() -> SparkSession:

@@ -1,6 +1,7 @@
-"""Tables by logical name: Delta on local disk through delta-rs, or Unity Catalog through Spark.
+"""Delta tables by logical name, written by Spark: the same statements locally and on Databricks.
 
-Pipelines only call the `Tables` methods; which adapter sits behind them is the runtime's choice.
+Only the naming differs: `catalog.schema.name` in Unity Catalog, or a path-based name
+delta.`<root>/name` below the project's local folder. Pipelines only call the `Tables` methods.
 """
 
 from __future__ import annotations
@@ -8,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 
 from ..errors import TableNotFoundError
@@ -24,88 +24,53 @@ class Tables(Protocol):
     def replace_where(self, df: DataFrame, name: str, column: str, value: str) -> None: ...
 
 
-class LocalDeltaTables:
-    """Real Delta tables in `<root>/<name>`, written with delta-rs (no JVM jars, no network).
+class TableNames(Protocol):
+    """Where a logical table name lives, and whether a table is there yet."""
 
-    Spark reads a table's current files as Parquet: valid because delta-rs writes neither
-    deletion vectors nor column mapping by default.
-    """
-
-    def __init__(self, spark: SparkSession, root: Path) -> None:
-        self.spark = spark
-        self.root = root
-
-    def full_name(self, name: str) -> str:
-        return str(self.root / name)
-
-    def exists(self, name: str) -> bool:
-        from deltalake import DeltaTable
-
-        return DeltaTable.is_deltatable(self.full_name(name))
-
-    def read(self, name: str) -> DataFrame:
-        table = self._delta(name)
-        files = table.file_uris()
-        if files:
-            return self.spark.read.parquet(*files)
-        empty = table.schema().to_arrow()
-        return self.spark.createDataFrame(pa.schema(empty).empty_table())
-
-    def version(self, name: str) -> int:
-        return self._delta(name).version()
-
-    def overwrite(self, df: DataFrame, name: str) -> None:
-        from deltalake import write_deltalake
-
-        write_deltalake(
-            self.full_name(name), df.toArrow(), mode="overwrite", schema_mode="overwrite"
-        )
-
-    def upsert(self, df: DataFrame, name: str, keys: list[str]) -> None:
-        if not self.exists(name):
-            self.overwrite(df, name)
-            return
-        predicate = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
-        (
-            self._delta(name)
-            .merge(source=df.toArrow(), predicate=predicate, source_alias="s", target_alias="t")
-            .when_matched_update_all()
-            .when_not_matched_insert_all()
-            .execute()
-        )
-
-    def replace_where(self, df: DataFrame, name: str, column: str, value: str) -> None:
-        """Atomically replace the rows where `column == value` by `df` (one Delta commit)."""
-        from deltalake import write_deltalake
-
-        if not self.exists(name):
-            self.overwrite(df, name)
-            return
-        write_deltalake(
-            self.full_name(name), df.toArrow(), mode="overwrite", predicate=_equals(column, value)
-        )
-
-    def _delta(self, name: str):
-        from deltalake import DeltaTable
-
-        if not self.exists(name):
-            raise TableNotFoundError(name, self.full_name(name))
-        return DeltaTable(self.full_name(name))
+    def full_name(self, name: str) -> str: ...
+    def exists(self, spark: SparkSession, name: str) -> bool: ...
 
 
-class UnityCatalogTables:
-    """Managed Delta tables `catalog.schema.name` in Unity Catalog, through Spark."""
+class CatalogNames:
+    """Unity Catalog: `catalog.schema.name`."""
 
-    def __init__(self, spark: SparkSession, catalog: str, schema: str) -> None:
-        self.spark = spark
-        self.catalog = catalog
-        self.schema = schema
+    def __init__(self, catalog: str, schema: str) -> None:
+        self.catalog, self.schema = catalog, schema
 
     def full_name(self, name: str) -> str:
         return f"{self.catalog}.{self.schema}.{name}"
 
+    def exists(self, spark: SparkSession, name: str) -> bool:
+        return spark.catalog.tableExists(self.full_name(name))
+
+
+class PathNames:
+    """Path-based Delta tables delta.`<root>/name`: no metastore to keep, `rm -rf` resets."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def full_name(self, name: str) -> str:
+        return f"delta.`{self.root / name}`"
+
+    def exists(self, spark: SparkSession, name: str) -> bool:
+        # the catalog API cannot look up path names; a Delta table is a folder with a log
+        return (self.root / name / "_delta_log").is_dir()
+
+
+class DeltaTables:
+    """Every write is one Delta commit made by Spark's executors: nothing is collected to the
+    driver, and a process killed mid-write leaves the previous version of the table intact."""
+
+    def __init__(self, spark: SparkSession, names: TableNames) -> None:
+        self.spark = spark
+        self.names = names
+
+    def full_name(self, name: str) -> str:
+        return self.names.full_name(name)
+
     def exists(self, name: str) -> bool:
-        return self.spark.catalog.tableExists(self.full_name(name))
+        return self.names.exists(self.spark, name)
 
     def read(self, name: str) -> DataFrame:
         if not self.exists(name):
@@ -113,6 +78,8 @@ class UnityCatalogTables:
         return self.spark.read.table(self.full_name(name))
 
     def version(self, name: str) -> int:
+        if not self.exists(name):
+            raise TableNotFoundError(name, self.full_name(name))
         history = self.spark.sql(f"DESCRIBE HISTORY {self.full_name(name)} LIMIT 1")
         return int(history.select("version").first()[0])
 
@@ -122,22 +89,19 @@ class UnityCatalogTables:
         )
 
     def upsert(self, df: DataFrame, name: str, keys: list[str]) -> None:
+        """Delta MERGE on `keys`: matched rows are updated, new ones inserted (idempotent)."""
         if not self.exists(name):
             self.overwrite(df, name)
             return
-        from delta.tables import DeltaTable  # Spark's native Delta: on Databricks only
-
         condition = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
-        (
-            DeltaTable.forName(self.spark, self.full_name(name))
-            .alias("t")
-            .merge(df.alias("s"), condition)
-            .whenMatchedUpdateAll()
-            .whenNotMatchedInsertAll()
-            .execute()
-        )
+        # SQL rather than the DeltaTable API: it runs unchanged over Spark Connect everywhere
+        # `{source}` is filled by Spark with the DataFrame (a plan, never collected rows)
+        merge = f"MERGE INTO {self.full_name(name)} AS t USING " + "{source} AS s "
+        merge += f"ON {condition} WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
+        self.spark.sql(merge, source=df).collect()
 
     def replace_where(self, df: DataFrame, name: str, column: str, value: str) -> None:
+        """Atomically replace the rows where `column == value` by `df` (one Delta commit)."""
         if not self.exists(name):
             self.overwrite(df, name)
             return
@@ -149,4 +113,4 @@ class UnityCatalogTables:
 def _equals(column: str, value: str) -> str:
     """A SQL predicate `column = 'value'` with the value quoted safely."""
     escaped = value.replace("'", "''")
-    return f"{column} = '{escaped}'"
+    return f"`{column}` = '{escaped}'"
