@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from mlflow.entities.model_registry import ModelVersionSearch, ModelVersionTag
 from mlflow.exceptions import MlflowException
-from mlflow.models import Model
+from mlflow.models import Model, get_model_info
 from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST
 from mlflow.store.entities.paged_list import PagedList
 from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore
@@ -108,8 +108,6 @@ class UnityCatalogRulesStore(SqlAlchemyStore):
 def _load_model(source: str, local_model_path: str | None) -> Model:
     if local_model_path:
         return Model.load(local_model_path)
-    from mlflow.models import get_model_info
-
     return get_model_info(source)
 
 
