@@ -207,7 +207,7 @@ def _errors_reported() -> Iterator[None]:
     try:
         yield
     except PipelineError as exc:
-        console.print(f"[bold red]error:[/] {escape(str(exc))}")
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)  # one line
         raise typer.Exit(exc.exit_code) from None
 
 
