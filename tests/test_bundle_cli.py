@@ -437,6 +437,10 @@ def test_the_validation_identity_validates_every_target(
     )  # fmt: skip
     assert result.returncode == 0, diagnostics(result)
     assert json.loads(result.stdout)["workspace"]["current_user"]["userName"] == principal
+    if target in SERVED:  # pull requests also validate the serving endpoint's bundle
+        args = ["bundle", "validate", "--strict", "-t", target, "--var", "model_version=1"]
+        serving = cli.run_cli(binaries, args, copy / "serving", env, VALIDATE_TIMEOUT)
+        assert serving.returncode == 0, diagnostics(serving)
 
 
 # -- the serving endpoint: its own bundle, deployed once a champion exists -------------------------
