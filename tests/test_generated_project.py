@@ -34,7 +34,7 @@ OTHER_VARIANTS = [name for name in SLOW_SCENARIOS if name != "default"]
 
 # A cold uv cache builds pyspark from its ~450 MB source archive: minutes, not seconds.
 SETUP_TIMEOUT = 1800
-TESTS_TIMEOUT = 1800  # the whole project suite: about 6 min on a quiet 2-core machine
+TESTS_TIMEOUT = 3600  # the whole project suite on Spark Connect: tens of minutes on 2 cores
 PIPELINE_TIMEOUT = 600
 INSPECT_TIMEOUT = 300
 # `run all` of the other variants: the sizes the projects' own integration tests use
