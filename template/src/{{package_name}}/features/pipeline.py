@@ -42,5 +42,5 @@ def build_features(ctx: Context) -> dict[str, Any]:
         "quarantined": n_rejected,
         "reject rate": f"{rate:.2%}",
         "transaction features": ctx.tables.read(names.transaction_features).count(),
-        "customer snapshots": ctx.tables.read(names.customer_features).count(),
+        "customer feature rows": ctx.tables.read(names.customer_features).count(),
     }
