@@ -112,10 +112,14 @@ def running_server(tracking: Tracking, port: int) -> Iterator[Champion]:
 
 
 def bind(port: int) -> socket.socket:
-    """Take the port now, so that a second server fails here instead of after announcing."""
+    """Take the port now (bound and listening), so that a second server fails here instead of
+    after loading its model. SO_REUSEADDR, as uvicorn sets it: a restart does not wait for the
+    last connections' TIME_WAIT, while a port another server listens on stays refused."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(("127.0.0.1", port))
+        sock.listen(2048)
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
