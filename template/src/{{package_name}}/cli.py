@@ -11,7 +11,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -20,11 +20,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from .config import parse_overrides
-from .data.generator import Drift
-from .data.pipeline import append_batch, generate_raw_data
 from .errors import PipelineError
 from .pipelines import STEPS, StepResult, load_checked_config, plan_all, run_step
-from .runtime import Context, build_context, tracking_for
+
+if TYPE_CHECKING:
+    from .runtime import Context
+
+# Spark, MLflow and the steps' code are imported by the commands that use them, so that
+# `--help`, `steps` and a typo answer at once.
 
 # `run monitor` exit codes, for schedulers that branch on them (0 means ok)
 MONITOR_EXIT_CODES = {"warn": 10, "alert": 11}
@@ -87,6 +90,8 @@ def generate(
     seed: Annotated[int | None, typer.Option(min=0, help="Random seed.")] = None,
 ) -> None:
     """(Re)generate the synthetic raw history, optionally larger or re-seeded."""
+    from .data.pipeline import generate_raw_data
+
     sizes = {"n_transactions": transactions, "n_customers": customers, "seed": seed}
     overrides = {"data": {k: v for k, v in sizes.items() if v is not None}}
     with _errors_reported():
@@ -117,6 +122,9 @@ def generate_batch(
     labels: Annotated[bool, typer.Option(help="Add the labels now (or later).")] = True,
 ) -> None:
     """Append a new batch of transactions, optionally drifted, to score and monitor."""
+    from .data.generator import Drift
+    from .data.pipeline import append_batch
+
     drift = Drift(
         amount_scale=amount_scale,
         foreign_rate=foreign_rate,
@@ -139,6 +147,7 @@ def serve(
 ) -> None:
     """Serve `@champion` over REST on 127.0.0.1 until Ctrl-C."""
     from .inference.server import serve as serve_forever
+    from .runtime import tracking_for
 
     def announce(line: str) -> None:
         console.print(
@@ -165,6 +174,8 @@ def main() -> None:
 
 
 def _context(env: str, pairs: list[str], overrides: dict | None = None) -> tuple[Context, float]:
+    from .runtime import build_context
+
     _setup_logging()
     config = load_checked_config(env, overrides or parse_overrides(pairs))
     started = time.perf_counter()

@@ -5,26 +5,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from .config import Config, load_config
-from .data.pipeline import generate_raw_data
-from .deployment.pipeline import deploy_model, rollback_model
 from .errors import TableNotFoundError
-from .features.pipeline import build_features
-from .inference.pipeline import check_deployment, score_batch
-from .monitoring.drift import ALERT
-from .monitoring.pipeline import latest_window, monitor_window
-from .runtime import Context
-from .training.handoff import mark_retrain, registered_version, trained_for_window
-from .training.model import check_params
-from .training.pipeline import train_model
-from .validation.pipeline import validate_model
 
+if TYPE_CHECKING:
+    from .runtime import Context
+
+# Steps name their code as "module:function", imported when the step runs: `--help`, `steps`
+# and a typo answer at once, without importing Spark, MLflow or scikit-learn.
 
 def load_checked_config(env: str, overrides: dict[str, Any] | None = None) -> Config:
     """The configuration, also checked against what only the steps know (the estimator's
     parameters), so that a mistake fails before any step starts."""
+    from .training.model import check_params
+
     config = load_config(env, overrides=overrides)
     check_params(config.model.params)
     return config
@@ -33,10 +30,14 @@ def load_checked_config(env: str, overrides: dict[str, Any] | None = None) -> Co
 @dataclass(frozen=True)
 class Step:
     name: str
-    run: Callable[[Context], dict[str, Any]]
+    code: str  # "module:function" below this package; the function takes the Context
     produces: tuple[str, ...]  # logical table names (attributes of config.tables)
     description: str
     in_all: bool = True  # part of `run all`
+
+    def run(self, ctx: Context) -> dict[str, Any]:
+        module, function = self.code.split(":")
+        return getattr(import_module(f"{__package__}.{module}"), function)(ctx)
 
     def produces_tables(self, ctx: Context) -> list[str]:
         return [getattr(ctx.config.tables, name) for name in self.produces]
@@ -49,6 +50,9 @@ def retrain_if_alert(ctx: Context) -> dict[str, Any]:
     wheel task). Once a model was trained for an alert, the alert is consumed: a failed
     validation stops here and fails the run, and is not retried on the same data.
     """
+    from .monitoring.pipeline import latest_window
+    from .training.handoff import mark_retrain, registered_version, trained_for_window
+
     latest = latest_window(ctx)
     enabled = ctx.config.monitoring.retrain_on_alert
     reason = skip_retrain_reason(latest, enabled, lambda window: trained_for_window(ctx, window))
@@ -68,6 +72,8 @@ def skip_retrain_reason(
     trained for that window's alert, if any."""
     if latest is None:
         return "nothing monitored yet"
+    from .monitoring.drift import ALERT
+
     window, status = latest
     if status != ALERT:
         return f"latest monitoring status: {status} (window {window})"
@@ -84,41 +90,41 @@ STEPS: dict[str, Step] = {
     for step in (
         Step(
             "data",
-            generate_raw_data,
+            "data.pipeline:generate_raw_data",
             ("raw_customers", "raw_transactions", "raw_labels"),
             "generate synthetic raw data (stands in for ingestion)",
         ),
         Step(
             "features",
-            build_features,
+            "features.pipeline:build_features",
             ("quarantine", "transaction_features", "customer_features"),
             "data contract, feature computation, upsert into feature tables",
         ),
-        Step("train", train_model, (), "train, evaluate, log and register a model version"),
+        Step("train", "training.pipeline:train_model", (), "train, evaluate, log and register a model version"),
         Step(
             "validate",
-            validate_model,
+            "validation.pipeline:validate_model",
             ("evaluations",),
             "compliance and metric checks; alias `challenger` on a pass",
         ),
-        Step("deploy", deploy_model, (), "move `champion` to the validated `challenger`"),
+        Step("deploy", "deployment.pipeline:deploy_model", (), "move `champion` to the validated `challenger`"),
         Step(
             "inference",
-            score_batch,
+            "inference.pipeline:score_batch",
             ("predictions",),
             "score the latest window of transactions with `@champion`",
         ),
         Step(
             "monitor",
-            monitor_window,
+            "monitoring.pipeline:monitor_window",
             ("monitoring",),
             "drift and performance of the latest window vs the training baseline",
         ),
-        Step("retrain", retrain_if_alert, (), "on a monitoring alert: train, validate, deploy"),
-        Step("rollback", rollback_model, (), "restore the previous champion", in_all=False),
+        Step("retrain", "pipelines:retrain_if_alert", (), "on a monitoring alert: train, validate, deploy"),
+        Step("rollback", "deployment.pipeline:rollback_model", (), "restore the previous champion", in_all=False),
         Step(
             "check",
-            check_deployment,
+            "inference.pipeline:check_deployment",
             (),
             "smoke check: a champion exists and wrote predictions",
             in_all=False,
@@ -132,7 +138,6 @@ class StepResult:
     step: str
     seconds: float
     summary: dict[str, Any] = field(default_factory=dict)
-    skipped: str | None = None
 
 
 def run_step(name: str, ctx: Context) -> StepResult:
