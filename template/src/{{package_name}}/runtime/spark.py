@@ -144,15 +144,30 @@ def _free_port() -> int:
 
 
 def databricks_spark() -> SparkSession:
-    """The job's session on Databricks; Databricks Connect when run from an IDE."""
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        return active
+    """The job's session on Databricks; Databricks Connect from a laptop or an IDE.
+
+    Never a local session: a step that asked for a workspace and silently ran on the laptop
+    would write local tables that look like the real ones.
+    """
+    if os.environ.get("DATABRICKS_RUNTIME_VERSION"):  # a Databricks cluster or serverless job
+        return SparkSession.builder.getOrCreate()
     try:
         from databricks.connect import DatabricksSession  # only installed for IDE use
     except ImportError:
-        return SparkSession.builder.getOrCreate()
-    return DatabricksSession.builder.getOrCreate()
+        raise PipelineError(
+            "this environment runs on Databricks, and this machine is neither a Databricks "
+            "job nor set up for Databricks Connect: run locally with `--env local`, run the "
+            "deployed job (`databricks bundle run -t <target> <job>`), or install "
+            "databricks-connect and log in (`databricks auth login`)"
+        ) from None
+    try:
+        return DatabricksSession.builder.getOrCreate()
+    except Exception as exc:  # its errors are long; the first line names the problem
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PipelineError(
+            f"Databricks Connect could not start a session: {first}. Check your profile "
+            "(`databricks auth login`) and DATABRICKS_* variables."
+        ) from None
 
 
 def _ensure_java() -> None:
