@@ -33,6 +33,7 @@ def build_context(config: Config, spark: SparkSession | None = None) -> Context:
             runtime.spark_master,
             connect=runtime.spark_connect,
             conf={"spark.sql.warehouse.dir": str(root / "warehouse"), **runtime.spark_conf},
+            log_file=root / "logs" / "spark.log",
         )
         return Context(
             config=config,

@@ -17,7 +17,9 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pyspark
+from pyspark import SparkConf, SparkContext
 from pyspark.errors import PySparkRuntimeError
+from pyspark.java_gateway import launch_gateway
 from pyspark.sql import SparkSession
 
 from ..errors import PipelineError
@@ -37,13 +39,17 @@ CONNECT_MODE = "SPARK_CONNECT_MODE_ENABLED"
 
 
 def local_spark(
-    master: str = "local[2]", connect: bool = True, conf: dict[str, str] | None = None
+    master: str = "local[2]",
+    connect: bool = True,
+    conf: dict[str, str] | None = None,
+    log_file: Path | None = None,
 ) -> SparkSession:
     """A local Spark with Delta; a Spark Connect session over it unless `connect` is false.
 
     The Delta jars come from Maven Central through Ivy on the first start and are cached in
     `~/.ivy2.5.2` (Spark's default; `spark.jars.ivy` moves it), so later starts work offline.
-    `conf` adds or overrides Spark settings of the local JVM.
+    `conf` adds or overrides Spark settings of the local JVM. The JVM's own output (Ivy's
+    report, Spark's warnings) goes to `log_file` when given, not to the terminal.
     """
     _ensure_java()
     # Python workers must run this interpreter (with this project's packages), on loopback only.
@@ -84,7 +90,7 @@ def local_spark(
     settings |= conf or {}
     # set by a parent process's Connect session, this would turn the JVM side into a client
     os.environ.pop(CONNECT_MODE, None)
-    server = _start(settings)
+    server = _start(settings, log_file)
     if not connect:
         return server
     # "localhost" makes the client use gRPC local credentials with the token (no TLS on loopback)
@@ -103,24 +109,37 @@ def _client(url: str) -> SparkSession:
     return ConnectSession.builder.remote(url).getOrCreate()
 
 
-def _start(settings: dict[str, str]) -> SparkSession:
-    builder = SparkSession.builder
-    for key, value in settings.items():
-        builder = builder.config(key, value)
+def _start(settings: dict[str, str], log_file: Path | None) -> SparkSession:
     try:
+        if log_file is not None:
+            _launch_logging_to(log_file, settings)
+        builder = SparkSession.builder
+        for key, value in settings.items():
+            builder = builder.config(key, value)
         return builder.getOrCreate()
     except PySparkRuntimeError as error:
         if error.getCondition() != "JAVA_GATEWAY_EXITED" or _delta_jar_cached(settings):
             raise
-        raise PipelineError(jars_missing_message(settings)) from None
+        raise PipelineError(jars_missing_message(settings, log_file)) from None
 
 
-def jars_missing_message(settings: dict[str, str]) -> str:
+def _launch_logging_to(log_file: Path, settings: dict[str, str]) -> None:
+    """Start the JVM with its stdout and stderr in `log_file` (`popen_kwargs` is pyspark's
+    documented way to capture them); the session built next uses this JVM."""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    conf = SparkConf(loadDefaults=False).setAll(list(settings.items()))
+    with log_file.open("ab") as log:
+        gateway = launch_gateway(conf, popen_kwargs={"stdout": log, "stderr": log})
+    SparkContext(conf=conf, gateway=gateway)
+
+
+def jars_missing_message(settings: dict[str, str], log_file: Path | None = None) -> str:
     package = settings.get("spark.jars.packages", DELTA_PACKAGE)
+    output = f"Ivy's error is in {log_file}" if log_file else "Ivy's error is printed above"
     return (
         f"Spark could not start: the Delta Lake jars ({package} and its dependencies) are not "
         f"in the Ivy cache {_ivy_home(settings)} and could not be fetched from Maven Central "
-        "(Ivy's error is printed above). Fetch them once with network access, e.g. "
+        f"({output}). Fetch them once with network access, e.g. "
         f"`mvn dependency:get -Dartifact={package}` (Spark also reads ~/.m2/repository), "
         "or name your Maven mirror in conf/local.yml: "
         "runtime.spark_conf: {spark.jars.repositories: <mirror URL>}."
