@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 # Steps name their code as "module:function", imported when the step runs: `--help`, `steps`
 # and a typo answer at once, without importing Spark, MLflow or scikit-learn.
 
+
 def load_checked_config(env: str, overrides: dict[str, Any] | None = None) -> Config:
     """The configuration, also checked against what only the steps know (the estimator's
     parameters), so that a mistake fails before any step starts."""
@@ -100,19 +101,29 @@ STEPS: dict[str, Step] = {
             ("quarantine", "transaction_features", "customer_features"),
             "data contract, feature computation, upsert into feature tables",
         ),
-        Step("train", "training.pipeline:train_model", (), "train, evaluate, log and register a model version"),
+        Step(
+            "train",
+            "training.pipeline:train_model",
+            (),
+            "train, evaluate, log and register a model version",
+        ),
         Step(
             "validate",
             "validation.pipeline:validate_model",
             ("evaluations",),
             "compliance and metric checks; alias `challenger` on a pass",
         ),
-        Step("deploy", "deployment.pipeline:deploy_model", (), "move `champion` to the validated `challenger`"),
+        Step(
+            "deploy",
+            "deployment.pipeline:deploy_model",
+            (),
+            "move `champion` to the validated `challenger`",
+        ),
         Step(
             "inference",
             "inference.pipeline:score_batch",
             ("predictions",),
-            "score the latest window of transactions with `@champion`",
+            "score the transactions since the previous batch with `@champion`",
         ),
         Step(
             "monitor",
@@ -120,8 +131,19 @@ STEPS: dict[str, Step] = {
             ("monitoring",),
             "drift and performance of the latest window vs the training baseline",
         ),
-        Step("retrain", "pipelines:retrain_if_alert", (), "on a monitoring alert: train, validate, deploy"),
-        Step("rollback", "deployment.pipeline:rollback_model", (), "restore the previous champion", in_all=False),
+        Step(
+            "retrain",
+            "pipelines:retrain_if_alert",
+            (),
+            "on a monitoring alert: train, validate, deploy",
+        ),
+        Step(
+            "rollback",
+            "deployment.pipeline:rollback_model",
+            (),
+            "restore the previous champion",
+            in_all=False,
+        ),
         Step(
             "check",
             "inference.pipeline:check_deployment",

@@ -32,7 +32,7 @@ def score_batch(ctx: Context) -> dict[str, Any]:
 
     transactions = ctx.tables.read(names.transaction_features)
     last_day = _batch_date(transactions, cfg.inference.batch_date)
-    first_day = last_day - timedelta(days=cfg.inference.window_days - 1)
+    first_day = _first_unscored_day(ctx, last_day, cfg.inference.window_days)
     window = transactions.filter(F.to_date(s.EVENT_TS).between(F.lit(first_day), F.lit(last_day)))
     inputs = model_inputs(
         window, ctx.tables.read(names.customer_features), cfg.features.windows_days
@@ -89,6 +89,21 @@ def check_deployment(ctx: Context) -> dict[str, Any]:
             f"'{ctx.tables.full_name(ctx.config.tables.predictions)}'. Run the `inference` step."
         )
     return {"champion": f"v{champion.version}", "predictions": written}
+
+
+def _first_unscored_day(ctx: Context, last_day: date, window_days: int) -> date:
+    """The batch's first day: `window_days` back, but after the newest earlier batch, so that
+    batches never overlap and each transaction is scored once (and monitored in one window).
+    Re-running a batch recomputes the same window: only earlier batches bound it."""
+    first_day = last_day - timedelta(days=window_days - 1)
+    predictions = ctx.config.tables.predictions
+    if not ctx.tables.exists(predictions):
+        return first_day
+    earlier = ctx.tables.read(predictions).filter(F.col(BATCH_ID) < last_day.isoformat())
+    newest = earlier.agg(F.max(BATCH_ID)).first()[0]
+    if newest is None:
+        return first_day
+    return max(first_day, date.fromisoformat(newest) + timedelta(days=1))
 
 
 def _batch_date(transactions: DataFrame, configured: str | None) -> date:

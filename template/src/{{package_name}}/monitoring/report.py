@@ -19,6 +19,35 @@ from .stats import proportions
 HEADERS = ("feature", "kind", "metric", "value", "warn", "alert", "status")
 COLOURS = {OK: "#2e7d32", WARN: "#ef6c00", ALERT: "#c62828"}
 
+# What each metric measures, in the words a reader of the report needs (thresholds:
+# conf/project.yml, monitoring.*)
+METRIC_MEANINGS = {
+    "psi": "population stability index of the binned values: how much the shares per bin moved "
+    "(0: identical; 0.1: a shift worth a look; 0.25: a large one)",
+    "ks": "largest gap between the two cumulative distributions (0 to 1)",
+    "js_distance": "Jensen-Shannon distance between the category shares (0: identical, 1: "
+    "disjoint)",
+    "chi2_pvalue": "chance of shares this different if nothing changed: small means a real "
+    "change (lower is worse)",
+    "roc_auc_drop": "ROC AUC at training minus ROC AUC in this window, once labels arrived: how "
+    "much worse the model ranks fraud",
+    "recall_drop": "share of fraud caught at training minus in this window, at the decision "
+    "threshold",
+    "precision_drop": "share of flagged payments that were fraud, at training minus in this "
+    "window, at the decision threshold",
+}
+NEXT_STEPS = {
+    OK: "Nothing to do: the inputs, the scores and the model's performance look like training.",
+    WARN: "Look at the drifted features below: a change in the feed (a new category, a unit, a "
+    "bug upstream) is fixed at the source; a real change in behaviour usually leads to an alert "
+    "in the next windows. No model change is needed yet.",
+    ALERT: "First rule out a data problem (the plots below, the quarantine table, the feed's "
+    "owners). If the world changed, the `retrain` step trains on the newest data and the "
+    "validation gate decides whether the new model replaces the champion (it runs on its own "
+    "when monitoring.retrain_on_alert is true). If the champion itself got worse, `rollback` "
+    "restores the previous one (docs/runbook.md).",
+}
+
 
 def render_report(
     title: str,
@@ -45,9 +74,13 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ddd;padding:.3rem .6re
 <h1>{html.escape(title)}</h1>
 <p class="verdict">Status: <b>{status.upper()}</b>, {window["rows"]} rows in the window,
 {baseline["rows"]} in the baseline; {len(drifted)} feature(s) drifted.</p>
+<h2>What to do next</h2>
+<p>{html.escape(NEXT_STEPS.get(status, "No verdict: too few rows or no labels yet."))}</p>
 <h2>Metrics</h2>
 <table><tr>{"".join(f"<th>{h}</th>" for h in HEADERS)}</tr>
 {table}</table>
+<h2>What the metrics mean</h2>
+<dl>{_meanings(rows)}</dl>
 <h2>Distributions of drifted features</h2>
 {plots or "<p>No feature drifted.</p>"}
 </body></html>
@@ -96,6 +129,11 @@ def _table_row(row: MetricRow) -> str:
     ]
     status = f"<td style='color:{colour};font-weight:bold'>{row.status}</td>"
     return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + status + "</tr>"
+
+
+def _meanings(rows: list[MetricRow]) -> str:
+    used = sorted({r.metric for r in rows} & METRIC_MEANINGS.keys())
+    return "".join(f"<dt><b>{m}</b></dt><dd>{html.escape(METRIC_MEANINGS[m])}</dd>" for m in used)
 
 
 def _rank(status: str) -> int:
