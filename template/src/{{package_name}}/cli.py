@@ -11,6 +11,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -88,14 +89,15 @@ def generate(
     transactions: Annotated[int | None, typer.Option(min=1, help="Number of transactions.")] = None,
     customers: Annotated[int | None, typer.Option(min=1, help="Number of customers.")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Random seed.")] = None,
+    set_: SetOption = None,
 ) -> None:
     """(Re)generate the synthetic raw history, optionally larger or re-seeded."""
     from .data.pipeline import generate_raw_data
 
     sizes = {"n_transactions": transactions, "n_customers": customers, "seed": seed}
-    overrides = {"data": {k: v for k, v in sizes.items() if v is not None}}
+    pairs = [*(set_ or []), *(f"data.{k}={v}" for k, v in sizes.items() if v is not None)]
     with _errors_reported():
-        ctx, startup = _context(env, [], overrides)
+        ctx, startup = _context(env, pairs)
         _run_timed("data", startup, lambda: generate_raw_data(ctx), env)
 
 
@@ -119,7 +121,19 @@ def generate_batch(
         float | None, typer.Option(min=0.0001, max=0.9999, help="Drift: share of fraud.")
     ] = None,
     concept_shift: Annotated[bool, typer.Option(help="Drift: fraud changes pattern.")] = False,
-    labels: Annotated[bool, typer.Option(help="Add the labels now (or later).")] = True,
+    labels: Annotated[
+        bool, typer.Option(help="Add the labels now, or later with --labels-for.")
+    ] = True,
+    labels_for: Annotated[
+        datetime | None,
+        typer.Option(
+            metavar="DATE",
+            formats=["%Y-%m-%d"],
+            help="Only add the labels of the batch that ended on DATE (YYYY-MM-DD), made "
+            "earlier with --no-labels and the same --days and drift options.",
+        ),
+    ] = None,
+    set_: SetOption = None,
 ) -> None:
     """Append a new batch of transactions, optionally drifted, to score and monitor."""
     from .data.generator import Drift
@@ -132,10 +146,14 @@ def generate_batch(
         fraud_rate=fraud_rate,
         concept_shift=concept_shift,
     )
+    late_labels = {"labels_only": True, "end_date": labels_for.date()} if labels_for else {}
     with _errors_reported():
-        ctx, startup = _context(env, [])
+        ctx, startup = _context(env, set_ or [])
         _run_timed(
-            "batch", startup, lambda: append_batch(ctx, days, drift, with_labels=labels), env
+            "batch",
+            startup,
+            lambda: append_batch(ctx, days, drift, with_labels=labels, **late_labels),
+            env,
         )
 
 
@@ -173,11 +191,11 @@ def main() -> None:
     app()
 
 
-def _context(env: str, pairs: list[str], overrides: dict | None = None) -> tuple[Context, float]:
+def _context(env: str, pairs: list[str]) -> tuple[Context, float]:
     from .runtime import build_context
 
     _setup_logging()
-    config = load_checked_config(env, overrides or parse_overrides(pairs))
+    config = load_checked_config(env, parse_overrides(pairs))
     started = time.perf_counter()
     with console.status(f"starting the [bold]{config.runtime.kind}[/] runtime ({env})"):
         ctx = build_context(config)
