@@ -15,7 +15,7 @@ from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
 from ..errors import PipelineError
-from ..registry import is_absent
+from ..registry import RegistryError, is_absent
 from ..runtime import Context
 from ..validation.pipeline import RUN_TAG
 from ..validation.record import ENFORCE, METRIC_PREFIX, PASSED, WITHDRAWN, Standing, standing
@@ -63,9 +63,14 @@ def _confirm_run(ctx: Context, found: Standing, why: str, again: str) -> None:
     try:
         run = ctx.tracking.client().get_run(found.run_id)
     except MlflowException as error:
-        if not is_absent(error):
-            raise
+        if not is_absent(error):  # only absence is an answer; any other failure fails the step
+            raise RegistryError(
+                f"MLflow failed to read the validation run {found.run_id} "
+                f"({error.error_code}): {error.message}"
+            ) from None
         run = None
+    if run is not None and run.info.lifecycle_stage != "active":
+        run = None  # a deleted run is no evidence
     tags = {} if run is None else run.data.tags
     said = (tags.get("step"), tags.get("model_version"), tags.get("status"), tags.get("mode"))
     if said != ("validate", found.version, PASSED, ENFORCE):

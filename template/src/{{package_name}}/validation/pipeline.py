@@ -61,11 +61,11 @@ def validate_model(ctx: Context, report_only: bool | None = None) -> dict[str, A
 
     info = mlflow.models.get_model_info(_uri(name, candidate))
     results = compliance_checks(candidate, info, rules.required_tags)
-    mine = _features(info, candidate, cfg)
+    mine = _features(info, cfg)
     theirs = (
         BASELINE_FEATURES
         if champion is None
-        else _features(mlflow.models.get_model_info(_uri(name, champion)), champion, cfg)
+        else _features(mlflow.models.get_model_info(_uri(name, champion)), cfg)
     )
     holdout = _holdout(ctx, mine.union(theirs), champion)
     against = compared_with(None if champion is None else champion.version)
@@ -124,7 +124,7 @@ def validate_model(ctx: Context, report_only: bool | None = None) -> dict[str, A
     }
 
 
-def _features(info, version: ModelVersion, cfg) -> FeatureSet:
+def _features(info, cfg) -> FeatureSet:
     """The model's inputs from its signature (the configured ones if it has none: compliance
     fails it then, but it is still scored)."""
     if info.signature is None or info.signature.inputs is None:
