@@ -140,7 +140,7 @@ STEPS: dict[str, Step] = {
         Step(
             "rollback",
             "deployment.pipeline:rollback_model",
-            (),
+            ("evaluations",),
             "restore the previous champion",
             in_all=False,
         ),

@@ -2,12 +2,15 @@
 
 `deploy` promotes the version this job run registered and validated (the hand-off record), never
 "whichever holds `challenger`" or "the newest": another job may have validated another version
-in between. It refuses unless that version's own recorded validation passed, enforced, against
-the champion that is still in place.
+in between. It refuses unless that version's validation record (approval.py: the evaluation
+table, confirmed by the MLflow run; never tags or aliases set by hand) is an enforced pass
+against the champion that is still in place.
 
 Each alias update is a single registry call, so a reader resolving `@champion` sees either the
 old or the new version, never a half-done promotion. Each champion remembers the version it
-replaced (tag `deploy_previous_champion`), so rollbacks can walk back the chain.
+replaced (tag `deploy_previous_champion`), so rollbacks can walk back the chain; a rollback
+target must itself hold a passed validation, and the rolled-back version's validation is
+withdrawn, so it needs a new one to return.
 """
 
 from __future__ import annotations
@@ -15,40 +18,36 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ..errors import PipelineError
-from ..registry import CHALLENGER, CHAMPION, PREVIOUS_CHAMPION, Registry
+from mlflow.entities.model_registry import ModelVersion
+
+from ..registry import CHALLENGER, CHAMPION, PREVIOUS_CHAMPION, NoModelError, Registry
 from ..runtime import Context
 from ..training.handoff import registered_version
-from ..validation.pipeline import CHAMPION_TAG, MODE_TAG, STATUS_TAG
+from ..validation.record import compared_with, standing, withdraw
+from .approval import DeploymentRefusedError, require_validated
 from .endpoint import serve_version, workspace_client
 
 PREVIOUS_TAG = "deploy_previous_champion"
 
-
-class DeploymentRefusedError(PipelineError):
-    exit_code = 4
+__all__ = ["DeploymentRefusedError", "deploy_model", "rollback_model"]
 
 
 def deploy_model(ctx: Context) -> dict[str, Any]:
     registry, name = ctx.tracking.registry(), ctx.tracking.model_name
     candidate = registry.version(registered_version(ctx))
-    tags = candidate.tags
-    if tags.get(STATUS_TAG) != "passed" or tags.get(MODE_TAG) != "enforce":
-        raise DeploymentRefusedError(
-            f"{name} v{candidate.version}, registered by this run, has the recorded validation "
-            f"status={tags.get(STATUS_TAG)!r}, mode={tags.get(MODE_TAG)!r}; deploy needs an "
-            "enforced, passed validation. Run the `validate` step."
-        )
     champion = registry.version_by_alias(CHAMPION)
-    current = "none" if champion is None else str(champion.version)
     if champion is not None and champion.version == candidate.version:
         _release_challenger(registry, candidate.version)
         return {"champion": f"v{champion.version} (unchanged)"}
-    if tags.get(CHAMPION_TAG) != current:
+    record = require_validated(
+        ctx, candidate, f"{name} v{candidate.version}, registered by this run,"
+    )
+    current = compared_with(None if champion is None else champion.version)
+    if record.compared_with != current:
         raise DeploymentRefusedError(
-            f"{name} v{candidate.version} was validated against champion "
-            f"{tags.get(CHAMPION_TAG)!r}, but the champion is now {current!r} (another run "
-            "deployed in between): run `validate` again, then `deploy`."
+            f"{name} v{candidate.version} was validated against {record.compared_with}, but the "
+            f"champion is now {'none' if champion is None else f'v{champion.version}'} (it moved "
+            "since): run `validate` again, then `deploy`."
         )
 
     if champion is not None:  # remembered before the switch, so a rollback always has a target
@@ -78,17 +77,45 @@ def rollback_model(ctx: Context) -> dict[str, Any]:
             f"{name} v{current.version} is the first champion: there is no earlier version to "
             "roll back to."
         )
-    registry.set_alias(CHAMPION, previous)  # the switch
-    registry.set_tags(current.version, {"deploy_rolled_back_at": datetime.now(UTC).isoformat()})
-    earlier = registry.version(previous).tags.get(PREVIOUS_TAG)
-    if earlier is not None:
+    target = _still_registered(registry, previous, current)
+    require_validated(ctx, target, f"{name} v{previous}, the champion before v{current.version},")
+    earlier = target.tags.get(PREVIOUS_TAG)
+    if earlier is not None and _exists(registry, earlier):
         registry.set_alias(PREVIOUS_CHAMPION, earlier)
     else:
         registry.delete_alias(PREVIOUS_CHAMPION)
+    # withdrawn before the switch: a rolled-back version never keeps a validation that counts
+    withdraw(
+        ctx,
+        standing(ctx, current.version),
+        current.version,
+        f"champion v{current.version} -> v{previous} on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+    )
+    registry.set_alias(CHAMPION, previous)  # the switch
+    registry.set_tags(current.version, {"deploy_rolled_back_at": datetime.now(UTC).isoformat()})
     result = {"champion": f"v{current.version} -> v{previous} (v{current.version} rolled back)"}
     if ctx.config.deployment.serving_endpoint:
         result["serving"] = serve_version(workspace_client(), ctx.config.deployment, name, previous)
     return result
+
+
+def _still_registered(registry: Registry, previous: str, current: ModelVersion) -> ModelVersion:
+    try:
+        return registry.version(previous)
+    except NoModelError:
+        raise DeploymentRefusedError(
+            f"cannot roll back: {registry.name} v{previous}, the champion before "
+            f"v{current.version}, is no longer in the registry (deleted). v{current.version} "
+            "stays champion; to replace it, train, validate and deploy a new version."
+        ) from None
+
+
+def _exists(registry: Registry, version: str) -> bool:
+    try:
+        registry.version(version)
+    except NoModelError:
+        return False
+    return True
 
 
 def _release_challenger(registry: Registry, version: str) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
-from mlflow.models import infer_signature
 from sklearn.pipeline import Pipeline
 from skops import io as skops_io
 
@@ -17,10 +16,11 @@ from ..monitoring.profile import BASELINE_ARTIFACT, baseline_profile
 from ..registry import tag_key
 from ..runtime import Context
 from ..runtime.tracking import GIT_COMMIT_TAG, RUN_GIT_COMMIT_TAG, code_version
-from .dataset import feature_columns, time_split, training_set
+from .dataset import FeatureSet, feature_columns, time_split, training_set
 from .evaluate import classification_metrics
 from .handoff import record_registration
 from .model import build_model
+from .packaging import input_example, model_signature, nullable_features, pip_requirements
 
 MODEL_DESCRIPTION = (
     "Card-transaction fraud classifier. Input: one row per transaction with the features listed "
@@ -64,9 +64,11 @@ def source_lineage(ctx: Context) -> dict[str, str]:
     return lineage
 
 
-def load_training_frame(ctx: Context) -> pd.DataFrame:
+def load_training_frame(ctx: Context, features: FeatureSet | None = None, **kwargs) -> pd.DataFrame:
+    """The labelled rows with `features` (default: the configured ones); `kwargs` go to
+    `training_set`."""
     sources = (ctx.tables.read(t) for t in training_sources(ctx.config))
-    return training_set(*sources, ctx.config).toPandas()
+    return training_set(*sources, ctx.config, features, **kwargs).toPandas()
 
 
 def fit_and_evaluate(frame: pd.DataFrame, config: Config) -> TrainedModel:
@@ -98,16 +100,18 @@ def log_and_register(
         mlflow.set_tags(run_tags | ({RUN_GIT_COMMIT_TAG: commit} if commit else {}))
         mlflow.log_params(
             {**cfg.model.params, "features": ",".join(features), "train_rows": len(trained.train)}
+            | {"nullable_features": ",".join(nullable_features(trained.train, features))}
         )
         mlflow.log_metrics(trained.metrics)
         # what the monitor compares scoring windows with: the held-out data and its scores
         mlflow.log_dict(_monitoring_baseline(trained, cfg), BASELINE_ARTIFACT)
-        example = trained.train[features].head(5)
+        example = input_example(trained.train, features)
         info = mlflow.sklearn.log_model(
             trained.model,
             name="model",
-            signature=infer_signature(example, trained.model.predict_proba(example)),
+            signature=model_signature(trained.model, example),
             input_example=example,
+            pip_requirements=pip_requirements(),
             pyfunc_predict_fn="predict_proba",
             serialization_format="skops",
             # trust exactly the types of the object we just trained, nothing more

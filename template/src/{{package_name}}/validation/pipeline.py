@@ -1,12 +1,15 @@
 """The `validate` step: compliance, thresholds, champion (or baseline) comparison, then the alias.
 
-Every check is recorded on the model version (tags) and in the evaluation table, pass or fail.
-Only an enforced, passing validation sets `challenger`; `deploy` trusts nothing else.
+Every check is recorded in the evaluation table (the record `deploy` and `rollback` trust, see
+record.py) and, for people, on the model version as tags, pass or fail. Only an enforced,
+passing validation sets `challenger`.
+
+Each model is scored on its own inputs, read from its signature: a candidate trained on a new
+feature list is compared with the champion on the same held-out rows, each with its columns.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import mlflow
@@ -17,18 +20,29 @@ from ..errors import PipelineError
 from ..registry import CHALLENGER, CHAMPION, Registry, tag_key
 from ..runtime import Context
 from ..runtime.tracking import RUN_GIT_COMMIT_TAG, code_version
-from ..training.dataset import feature_columns, time_split
+from ..training.dataset import FeatureSet, time_split
 from ..training.handoff import registered_version
+from ..training.packaging import pip_requirements
 from ..training.pipeline import load_training_frame
-from .baseline import RuleBasedBaseline
+from .baseline import NEEDED, RuleBasedBaseline
 from .checks import CheckResult, failed
 from .compliance import compliance_checks
 from .gate import baseline_checks, champion_checks, evaluate, threshold_checks
+from .record import (
+    ENFORCE,
+    FAILED,
+    METRIC_PREFIX,
+    PASSED,
+    REPORT_ONLY,
+    compared_with,
+    record_validation,
+)
 
-PASSED, FAILED = "passed", "failed"
-# what validate writes on the version, and deploy reads back (Unity Catalog tag keys: no dots)
-STATUS_TAG, MODE_TAG = "validation_status", "validation_mode"
+# what validate writes on the version for people to read (Unity Catalog tag keys: no dots);
+# deploy decides from the evaluation table, and only checks that the run tag agrees with it
+STATUS_TAG, MODE_TAG, RUN_TAG = "validation_status", "validation_mode", "validation_run_id"
 CHAMPION_TAG = "validation_champion"  # the champion it was judged against, "none" for the baseline
+BASELINE_FEATURES = FeatureSet(NEEDED)
 
 
 class ValidationFailedError(PipelineError):
@@ -44,75 +58,119 @@ def validate_model(ctx: Context, report_only: bool | None = None) -> dict[str, A
     champion = registry.version_by_alias(CHAMPION)
     if champion is not None and champion.version == candidate.version:
         champion = None  # re-validating the champion itself: judge it against the baseline
-    holdout = _holdout(ctx)
 
     info = mlflow.models.get_model_info(_uri(name, candidate))
     results = compliance_checks(candidate, info, rules.required_tags)
+    mine = _features(info, cfg)
+    theirs = (
+        BASELINE_FEATURES
+        if champion is None
+        else _features(mlflow.models.get_model_info(_uri(name, champion)), cfg)
+    )
+    holdout = _holdout(ctx, mine.union(theirs), champion)
+    against = compared_with(None if champion is None else champion.version)
+    changes = mine.changes_from(theirs) if champion is not None else None
     with mlflow.start_run(run_name=f"validate v{candidate.version}") as run:
         with mlflow.start_run(run_name=f"candidate v{candidate.version}", nested=True):
-            candidate_eval = evaluate(_uri(name, candidate), holdout, cfg.model.target)
+            candidate_eval = evaluate(
+                _uri(name, candidate), _inputs(holdout, mine, cfg), cfg.model.target
+            )
         results += threshold_checks(candidate_eval, rules.thresholds)
         if champion is not None:
-            compared_with = f"champion v{champion.version}"
             with mlflow.start_run(run_name=f"champion v{champion.version}", nested=True):
-                champion_eval = evaluate(_uri(name, champion), holdout, cfg.model.target)
+                champion_eval = evaluate(
+                    _uri(name, champion), _inputs(holdout, theirs, cfg), cfg.model.target
+                )
             results += champion_checks(candidate_eval, champion_eval, rules.champion_tolerance)
         else:
-            compared_with = "business baseline"
+            baseline_data = _inputs(holdout, BASELINE_FEATURES, cfg)
             with mlflow.start_run(run_name="business baseline", nested=True):
-                baseline_eval = evaluate(_log_baseline(holdout, cfg), holdout, cfg.model.target)
+                baseline_eval = evaluate(
+                    _log_baseline(baseline_data), baseline_data, cfg.model.target
+                )
             results += baseline_checks(candidate_eval, baseline_eval, rules.baseline_margin)
         status = FAILED if failed(results) else PASSED
-        mode = "report_only" if report_only else "enforce"
+        mode = REPORT_ONLY if report_only else ENFORCE
         commit = code_version(cfg.run.git_commit)
         mlflow.set_tags(
             {"step": "validate", "model_version": str(candidate.version), "status": status}
+            | {"model_name": name, "mode": mode, "compared_with": against}
             | {"job_run_id": cfg.run.id}
+            | ({"feature_changes": changes} if changes else {})
             | ({RUN_GIT_COMMIT_TAG: commit} if commit else {})
         )
+        # the measured values again, in the run: deploy compares them with the evaluation table
+        mlflow.log_metrics(
+            {METRIC_PREFIX + r.name: r.value for r in results if r.value is not None}
+        )
 
-    champion_version = "none" if champion is None else str(champion.version)
-    _record(ctx, candidate, results, status, mode, compared_with, run.info.run_id)
-    registry.set_tags(candidate.version, {CHAMPION_TAG: champion_version})
+    run_id = run.info.run_id
+    record_validation(ctx, candidate.version, results, status, mode, against, run_id)
+    _tag(registry, candidate, results, status, mode, against, run_id, champion)
     promoted = _set_alias(registry, candidate, status, report_only)
     if status == FAILED and not report_only:
         raise ValidationFailedError(
-            f"{name} v{candidate.version} failed validation against {compared_with}; "
+            f"{name} v{candidate.version} failed validation against {against}; "
             "it gets no alias. Failed checks:\n"
             + "\n".join(f"  - {r.name}: {r.detail}" for r in failed(results))
         )
     return {
         "model": f"{name} v{candidate.version}",
-        "compared with": compared_with,
+        "compared with": against,
+        **({"feature sets differ": changes} if changes else {}),
         "checks": f"{len(results) - len(failed(results))}/{len(results)} passed",
         "result": f"{status}{' (report only: no alias set)' if report_only else ''}",
         "alias": CHALLENGER if promoted else "none",
     }
 
 
-def _holdout(ctx: Context) -> pd.DataFrame:
-    """The newest labelled rows, as in training: what the model has not been fitted on."""
-    _, test = time_split(load_training_frame(ctx), ctx.config.model.test_fraction)
-    target = ctx.config.model.target
-    return test[[*feature_columns(ctx.config), target]].astype({target: "int64"})
+def _features(info, cfg) -> FeatureSet:
+    """The model's inputs from its signature (the configured ones if it has none: compliance
+    fails it then, but it is still scored)."""
+    if info.signature is None or info.signature.inputs is None:
+        return FeatureSet.of_config(cfg)
+    return FeatureSet.of_signature(info.signature)
 
 
-def _log_baseline(holdout: pd.DataFrame, cfg) -> str:
-    baseline = RuleBasedBaseline().fit(holdout[feature_columns(cfg)])
-    info = mlflow.sklearn.log_model(baseline, name="baseline", serialization_format="cloudpickle")
+def _holdout(ctx: Context, features: FeatureSet, champion: ModelVersion | None) -> pd.DataFrame:
+    """The newest labelled rows, as in training (what no model was fitted on), with the inputs
+    of every model compared: the same rows for each."""
+    who = (
+        "the candidate's"
+        if champion is None
+        else f"the candidate's or champion v{champion.version}'s"
+    )
+    frame = load_training_frame(ctx, features, wanted_by=f"{who} input features")
+    _, test = time_split(frame, ctx.config.model.test_fraction)
+    return test
+
+
+def _inputs(holdout: pd.DataFrame, features: FeatureSet, cfg) -> pd.DataFrame:
+    target = cfg.model.target
+    return holdout[[*features.columns, target]].astype({target: "int64"})
+
+
+def _log_baseline(data: pd.DataFrame) -> str:
+    baseline = RuleBasedBaseline().fit(data[list(NEEDED)])
+    info = mlflow.sklearn.log_model(
+        baseline,
+        name="baseline",
+        serialization_format="cloudpickle",
+        pip_requirements=pip_requirements(("scikit-learn", "cloudpickle", "numpy", "pandas")),
+    )
     return info.model_uri
 
 
-def _record(
-    ctx: Context,
+def _tag(
+    registry: Registry,
     version: ModelVersion,
     results: list[CheckResult],
     status: str,
     mode: str,
-    compared_with: str,
+    against: str,
     run_id: str,
+    champion: ModelVersion | None,
 ) -> None:
-    name = ctx.tracking.model_name
     tags = {
         tag_key("validation", r.name): PASSED if r.passed else f"{FAILED}: {r.detail}"
         for r in results
@@ -120,33 +178,11 @@ def _record(
     tags |= {
         STATUS_TAG: status,
         MODE_TAG: mode,
-        "validation_compared_with": compared_with,
-        "validation_run_id": run_id,
+        "validation_compared_with": against,
+        RUN_TAG: run_id,
+        CHAMPION_TAG: "none" if champion is None else str(champion.version),
     }
-    ctx.tracking.registry().set_tags(version.version, tags)
-
-    validated_at = datetime.now(UTC)
-    rows = pd.DataFrame(
-        {
-            "model_name": name,
-            "model_version": str(version.version),
-            "validation_run_id": run_id,
-            "check": [r.name for r in results],
-            "passed": [r.passed for r in results],
-            "value": [r.value for r in results],
-            "threshold": [r.threshold for r in results],
-            "detail": [r.detail for r in results],
-            "status": status,
-            "mode": mode,
-            "compared_with": compared_with,
-            "validated_at": validated_at,
-        }
-    ).astype({"value": "float64", "threshold": "float64"})
-    ctx.tables.upsert(
-        ctx.spark.createDataFrame(rows),
-        ctx.config.tables.evaluations,
-        keys=["model_name", "model_version", "validation_run_id", "check"],
-    )
+    registry.set_tags(version.version, tags)
 
 
 def _set_alias(registry: Registry, version: ModelVersion, status: str, report_only: bool) -> bool:
