@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+from mlflow.models import Model
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -16,7 +17,7 @@ from ..errors import PipelineError
 from ..features.assemble import model_inputs
 from ..registry import CHAMPION, require_alias
 from ..runtime import Context
-from ..training.dataset import feature_columns, select_model_features
+from ..training.dataset import FeatureSet, select_model_features
 from .scoring import PREDICTED, score
 
 MODEL_NAME, MODEL_VERSION = "model_name", "model_version"
@@ -50,10 +51,13 @@ def score_batch(ctx: Context) -> dict[str, Any]:
                 artifact_uri=f"models:/{name}/{champion.version}", dst_path=tmp
             )
         )
+        # the champion's own inputs, from its signature: after a change of the configured
+        # features, the champion still gets the columns it was trained on
+        features = FeatureSet.of_signature(Model.load(str(model_dir)).signature)
         scored = score(
-            select_model_features(inputs, cfg, extra=[]),
+            select_model_features(inputs, cfg, extra=[], features=features),
             model_dir,
-            feature_columns(cfg),
+            features.columns,
             cfg.inference.decision_threshold,
         )
         predictions = scored.select(
