@@ -17,7 +17,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pyspark
-from pyspark import SparkConf, SparkContext
+from pyspark import SparkConf, SparkContext  # serverless: allowed (starts the local JVM)
 from pyspark.errors import PySparkRuntimeError
 from pyspark.java_gateway import launch_gateway
 from pyspark.sql import SparkSession
@@ -130,7 +130,7 @@ def _launch_logging_to(log_file: Path, settings: dict[str, str]) -> None:
     conf = SparkConf(loadDefaults=False).setAll(list(settings.items()))
     with log_file.open("ab") as log:
         gateway = launch_gateway(conf, popen_kwargs={"stdout": log, "stderr": log})
-    SparkContext(conf=conf, gateway=gateway)
+    SparkContext(conf=conf, gateway=gateway)  # serverless: allowed (local JVM only)
 
 
 def jars_missing_message(settings: dict[str, str], log_file: Path | None = None) -> str:
