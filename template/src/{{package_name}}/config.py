@@ -33,6 +33,12 @@ def _iso_date(value: str) -> str:
     return value
 
 
+def _past_date(value: str) -> str:
+    if date.fromisoformat(value) > date.today():
+        raise ValueError(f"{value} is in the future: every row would be rejected")
+    return value
+
+
 def _unique(values: list[Any]) -> list[Any]:
     repeated = sorted({str(v) for v in values if values.count(v) > 1})
     if repeated:
@@ -143,8 +149,13 @@ class DataConfig(_Section):
 class ContractConfig(_Section):
     """The data contract on raw transactions (src/<package>/data/contract.py)."""
 
+    # the run fails when more of the NEW raw rows than this break the contract
     max_reject_rate: Probability
     merchant_categories: Annotated[list[Name], Field(min_length=1), AfterValidator(_unique)]
+    # a row dated later than the run's time plus this is rejected (a feed's clock skew passes)
+    max_future_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+    # a row dated before this day is rejected (placeholder dates such as 1900-01-01 or 1970-01-01)
+    min_event_date: Annotated[IsoDate, AfterValidator(_past_date)] = "2000-01-01"
 
 
 class FeaturesConfig(_Section):

@@ -19,6 +19,19 @@ COUNTRY = "country"
 # labels
 IS_FRAUD = "is_fraud"
 
-# quarantine
+# lineage and quarantine
+ROW_HASH = "row_hash"  # the raw row a feature row or a quarantined row comes from
 REJECT_REASON = "reject_reason"
-ROW_HASH = "row_hash"
+HELD = "held"  # quarantined from a batch that failed contract.max_reject_rate: not yet accepted
+
+# The columns the features step reads, with their Spark types: the data contract's schema.
+# Extra columns in the raw tables are ignored.
+RAW_TRANSACTIONS = {
+    TRANSACTION_ID: "string",
+    CUSTOMER_ID: "string",
+    EVENT_TS: "timestamp",
+    AMOUNT: "double",
+    MERCHANT_CATEGORY: "string",
+    COUNTRY: "string",
+}
+RAW_CUSTOMERS = {CUSTOMER_ID: "string", HOME_COUNTRY: "string"}

@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Protocol
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from ..errors import TableNotFoundError
+
+DELETE = "_sync_delete"  # marks, in a sync's change set, a key to delete
 
 
 class Tables(Protocol):
@@ -21,6 +24,7 @@ class Tables(Protocol):
     def version(self, name: str) -> int: ...
     def overwrite(self, df: DataFrame, name: str) -> None: ...
     def upsert(self, df: DataFrame, name: str, keys: list[str]) -> None: ...
+    def sync(self, df: DataFrame, name: str, keys: list[str]) -> None: ...
     def replace_where(self, df: DataFrame, name: str, column: str, value: str) -> None: ...
 
 
@@ -89,16 +93,61 @@ class DeltaTables:
         )
 
     def upsert(self, df: DataFrame, name: str, keys: list[str]) -> None:
-        """Delta MERGE on `keys`: matched rows are updated, new ones inserted (idempotent)."""
+        """Delta MERGE on `keys`: matched rows are updated, new ones inserted (idempotent).
+
+        New columns of `df` are added to the table (schema evolution); rows already there get
+        null in them until they are updated."""
         if not self.exists(name):
             self.overwrite(df, name)
             return
-        condition = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
+        clauses = "WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
+        self._merge(df, name, keys, clauses, evolve=True)
+
+    def sync(self, df: DataFrame, name: str, keys: list[str]) -> None:
+        """Make the table equal `df` (unique on `keys`) in one Delta commit: derived state that
+        follows its source, whatever happened to the source (rows changed, added or deleted).
+
+        Same columns and types: the rows that differ (null-safe, as set operations compare) and
+        the keys that are gone are found first, then one MERGE applies only them, so it
+        rewrites only the files holding changed rows and a re-run writes no data file.
+        Columns added, removed or retyped (a feature added to or dropped from the code): one
+        overwrite with the new schema, since every row changes anyway.
+        """
+        if not self.exists(name) or _columns(df) != _columns(self.read(name)):
+            self.overwrite(df, name)
+            return
+        target = self.read(name).select(*df.columns)
+        changed = df.subtract(target).withColumn(DELETE, F.lit(False))
+        gone = target.select(*keys).subtract(df.select(*keys)).withColumn(DELETE, F.lit(True))
+        changes = changed.unionByName(gone, allowMissingColumns=True)
+        columns = [f"`{c}`" for c in df.columns]
+        updates = ", ".join(f"t.{c} = s.{c}" for c in columns)
+        values = ", ".join(f"s.{c}" for c in columns)
+        clauses = (
+            f"WHEN MATCHED AND s.{DELETE} THEN DELETE WHEN MATCHED THEN UPDATE SET {updates} "
+            f"WHEN NOT MATCHED AND NOT s.{DELETE} THEN INSERT ({', '.join(columns)}) "
+            f"VALUES ({values})"
+        )
+        self._merge(changes, name, keys, clauses, null_safe=True)
+
+    def _merge(
+        self,
+        df: DataFrame,
+        name: str,
+        keys: list[str],
+        clauses: str,
+        evolve: bool = False,
+        null_safe: bool = False,
+    ) -> None:
+        equals = "<=>" if null_safe else "="
+        condition = " AND ".join(f"t.`{k}` {equals} s.`{k}`" for k in keys)
         # SQL rather than the DeltaTable API: it runs unchanged over Spark Connect everywhere
-        # `{source}` is filled by Spark with the DataFrame (a plan, never collected rows)
-        merge = f"MERGE INTO {self.full_name(name)} AS t USING " + "{source} AS s "
-        merge += f"ON {condition} WHEN MATCHED THEN UPDATE SET * WHEN NOT MATCHED THEN INSERT *"
-        self.spark.sql(merge, source=df).collect()
+        # (Delta 4 and Databricks). `WITH SCHEMA EVOLUTION` needs no session conf, which
+        # serverless may refuse to set. `{source}` is filled by Spark with the DataFrame (a
+        # plan, never collected rows).
+        into = "MERGE WITH SCHEMA EVOLUTION INTO" if evolve else "MERGE INTO"
+        merge = f"{into} {self.full_name(name)} AS t USING " + "{source} AS s "
+        self.spark.sql(f"{merge}ON {condition} {clauses}", source=df).collect()
 
     def replace_where(self, df: DataFrame, name: str, column: str, value: str) -> None:
         """Atomically replace the rows where `column == value` by `df` (one Delta commit)."""
@@ -108,6 +157,11 @@ class DeltaTables:
         df.write.format("delta").mode("overwrite").option(
             "replaceWhere", _equals(column, value)
         ).saveAsTable(self.full_name(name))
+
+
+def _columns(df: DataFrame) -> dict[str, str]:
+    """Column name -> type, whatever the order and nullability (a MERGE matches by name)."""
+    return {field.name.lower(): field.dataType.simpleString() for field in df.schema.fields}
 
 
 def _equals(column: str, value: str) -> str:
