@@ -48,6 +48,18 @@ REJECTED = [
         id="package shadowing a dependency",
     ),
     pytest.param(
+        {"project_slug": "a" * 61},
+        "project_slug",
+        r"is 61 characters long; keep it to 60",
+        id="slug too long",
+    ),
+    pytest.param(
+        {"package_name": "a" * 41},
+        "package_name",
+        r"is 41 characters long; keep it to 40",
+        id="package name too long",
+    ),
+    pytest.param(
         {"package_name": "fraud-detection"},
         "package_name",
         r"only lowercase letters, digits and underscores are allowed \(found -\)",

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ import yaml
 
 pytestmark = pytest.mark.slow
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 SLOW_SCENARIOS = scenario_matrix.slow_tier_scenarios()
 
 OTHER_VARIANTS = [name for name in SLOW_SCENARIOS if name != "default"]
@@ -119,18 +121,39 @@ def assert_suite_passed(output: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def install(render_writable, run_command, uv) -> Callable[[str], Path]:
-    """`install(scenario)`: rendered in a folder of its own and set up with `uv sync`, once."""
+def install(tmp_path_factory, run_command, uv) -> Callable[[str], Path]:
+    """`install(scenario)`: generated as a user does (Copier's command line, its task on: `uv
+    lock`, `git init`, a first commit), then set up from that lock with `uv sync --locked`, once.
+    """
     installed: dict[str, Path] = {}
 
     def install_once(scenario: str) -> Path:
         if scenario not in installed:
-            project = render_writable(scenario)
-            run_command(project, [uv, "sync"], SETUP_TIMEOUT)
+            folder = tmp_path_factory.mktemp(f"installed-{scenario}")
+            answers = folder / "answers.yml"
+            answers.write_text(yaml.safe_dump(scenario_matrix.scenario_answers(scenario)))
+            project = folder / "project"
+            # as the README does it: `uvx copier==<version> copy --trust --defaults ...`
+            copier = [uv, "tool", "run", f"copier=={version('copier')}", "copy", "--trust"]
+            where = ["--defaults", "--vcs-ref", "HEAD", "--data-file", str(answers), str(REPO_ROOT)]
+            run_command(folder, [*copier, *where, str(project)], SETUP_TIMEOUT)
+            run_command(project, [uv, "sync", "--locked"], SETUP_TIMEOUT)
             installed[scenario] = project
         return installed[scenario]
 
     return install_once
+
+
+@pytest.mark.parametrize("scenario", SLOW_SCENARIOS)
+def test_a_new_project_is_one_clean_commit_that_holds_its_lock(scenario: str, install, run_command):
+    # `uv sync --locked` above already failed if uv.lock did not match pyproject.toml
+    project = install(scenario)
+    tracked = run_command(project, ["git", "ls-files"], 60).stdout.split()
+    assert "uv.lock" in tracked
+    assert ".copier-answers.yml" in tracked
+    assert run_command(project, ["git", "status", "--porcelain"], 60).stdout == ""
+    commits = run_command(project, ["git", "rev-list", "--count", "HEAD"], 60).stdout
+    assert commits.strip() == "1"
 
 
 @pytest.fixture(scope="module")

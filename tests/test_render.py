@@ -227,16 +227,20 @@ def module_source(src: Path, module: str) -> Path:
 
 
 def test_custom_project_name_derives_slug_package_and_names(render_scenario):
+    # the longest names the questions accept (60 and 40), from an accented name
     project = render_scenario("no_ci")
     recorded = project.recorded
-    assert recorded["project_slug"] == "churn-model"
-    assert recorded["package_name"] == "churn_model"
-    assert recorded["schema_name"] == "churn_model"
-    assert recorded["model_name"] == "churn_model_model"
-    assert (project.path / "src" / "churn_model" / "__init__.py").is_file()
+    slug = "prevision-de-l-attrition-des-clienteles-bancaires-europeenne"
+    package = "prevision_de_l_attrition_des_clienteles"
+    assert (len(slug), len(package)) == (60, 39)  # the 40th character was an "_"
+    assert recorded["project_slug"] == slug
+    assert recorded["package_name"] == package
+    assert recorded["schema_name"] == package
+    assert recorded["model_name"] == f"{package}_model"
+    assert (project.path / "src" / package / "__init__.py").is_file()
     pyproject = tomllib.loads((project.path / "pyproject.toml").read_text())
-    assert pyproject["project"]["name"] == "churn-model"
-    assert pyproject["project"]["scripts"]["churn-model"] == "churn_model.cli:main"
+    assert pyproject["project"]["name"] == slug
+    assert pyproject["project"]["scripts"][slug] == f"{package}.cli:main"
     assert not (project.path / "src" / "fraud_detection").exists()
 
 

@@ -83,19 +83,17 @@ class RuntimeConfig(_Section):
     spark_connect: bool = True
     # extra settings of the local Spark, e.g. {spark.jars.repositories: <your Maven mirror>}
     spark_conf: dict[str, str] = Field(default_factory=dict)
-    # databricks runtime: Unity Catalog location and MLflow experiment path
+    # the MLflow experiment of this environment: a name locally, a workspace path on Databricks
+    # (the bundle's experiment, passed by every job)
+    experiment: Annotated[str, StringConstraints(min_length=1)]
+    # databricks runtime: Unity Catalog location
     catalog: str | None = None
     schema_: str | None = Field(default=None, alias="schema")
-    experiment: str | None = None
 
     @model_validator(mode="after")
     def _databricks_needs_location(self) -> RuntimeConfig:
         if self.kind == "databricks":
-            needed = {
-                "catalog": self.catalog,
-                "schema": self.schema_,
-                "experiment": self.experiment,
-            }
+            needed = {"catalog": self.catalog, "schema": self.schema_}
             missing = [key for key, value in needed.items() if not value]
             if missing:
                 raise ValueError(f"a databricks runtime needs {', '.join(missing)}")
@@ -167,12 +165,22 @@ class FeaturesConfig(_Section):
 
 class ModelConfig(_Section):
     name: TableName  # a Unity Catalog name: <catalog>.<schema>.<name> on Databricks
-    experiment: Annotated[str, StringConstraints(min_length=1)]
     target: Name
     numeric_features: Annotated[list[Name], AfterValidator(_unique)]
     categorical_features: Annotated[list[Name], AfterValidator(_unique)]
     test_fraction: float = Field(gt=0, lt=1)
     params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_experiment(cls, data: Any) -> Any:
+        # model.experiment was read locally only; each environment now names its own
+        if isinstance(data, dict) and "experiment" in data:
+            raise ValueError(
+                "model.experiment has moved to runtime.experiment of each conf/<env>.yml "
+                "(conf/local.yml names the local one): delete it here"
+            )
+        return data
 
     @model_validator(mode="after")
     def _some_features_once(self) -> ModelConfig:

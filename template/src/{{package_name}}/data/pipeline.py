@@ -7,6 +7,7 @@ from typing import Any
 
 from pyspark.sql import functions as F
 
+from ..errors import PipelineError
 from ..runtime import Context
 from . import schema as s
 from .generator import Drift, RawData, generate
@@ -48,7 +49,11 @@ def append_batch(
         end_date = newest + timedelta(days=days + 1)
     first_end = date.fromisoformat(cfg.data.end_date)
     if end_date <= first_end:
-        raise ValueError(f"a batch must end after the history ({first_end}), not on {end_date}")
+        raise PipelineError(
+            f"a batch ending on {end_date} is inside the generated history, which ends on "
+            f"{first_end}: pick a later date (an earlier `generate-batch` printed its "
+            "'batch ends' date)"
+        )
     size = n_transactions or max(1, cfg.data.n_transactions * days // cfg.data.days)
     raw = generate(
         cfg.data,

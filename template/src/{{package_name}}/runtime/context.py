@@ -55,7 +55,7 @@ def tracking_for(config: Config) -> Tracking:
     runtime = config.runtime
     if runtime.kind == "local":
         root = Path(runtime.root).resolve()
-        return local_tracking(root / "mlflow", config.model.experiment, config.model.name)
+        return local_tracking(root / "mlflow", runtime.experiment, config.model.name)
     return databricks_tracking(
         runtime.experiment, runtime.catalog, runtime.schema_, config.model.name
     )
