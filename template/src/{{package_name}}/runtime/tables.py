@@ -58,8 +58,13 @@ class PathNames:
         return f"delta.`{self.root / name}`"
 
     def exists(self, spark: SparkSession, name: str) -> bool:
-        # the catalog API cannot look up path names; a Delta table is a folder with a log
-        return (self.root / name / "_delta_log").is_dir()
+        # the catalog API cannot look up path names. A table exists once its log holds a commit:
+        # a first write killed before committing leaves a log folder without one (and data
+        # files no commit refers to), as a killed CREATE leaves no table in Unity Catalog
+        log = self.root / name / "_delta_log"
+        return log.is_dir() and any(
+            entry.suffix == ".json" or ".checkpoint." in entry.name for entry in log.iterdir()
+        )
 
 
 class DeltaTables:
