@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import platform
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,6 @@ def init_git():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture
-def uv() -> str:
-    found = shutil.which("uv")
-    assert found, "uv is not on PATH"
-    return found
 
 
 def test_a_python_version_this_machine_lacks_points_back_to_the_answer(
