@@ -1,14 +1,16 @@
-"""Fresh setup time (`uv sync`) of a generated default project, cold and warm uv cache.
+"""Fresh setup time of a generated default project, with its uv.lock and without, cold and warm.
 
     uv run python benchmarks/setup_time.py [--skip-cold] [--repeats 3]
 
-A fresh project has no `uv.lock` yet, so its first `uv sync` resolves, then installs.
-
-cold:   a new, empty UV_CACHE_DIR in a temp folder, so everything is downloaded from PyPI (about
-        1 GB, including pyspark's source archive, which is then built): minutes; run once.
-warm:   `.venv` and `uv.lock` deleted and synced again from that now-filled cache, and from
-        uv's usual global cache (what a second new project on the same machine sees).
-locked: `.venv` deleted, `uv.lock` kept (a clone of an existing project, or a CI run).
+without the lock (`uv sync` resolves, then installs; what a project without a committed lock
+        gets on every fresh setup):
+    cold: a new, empty UV_CACHE_DIR in a temp folder, so everything is downloaded from PyPI
+          (about 1 GB, including pyspark's source archive, which is then built); run once;
+    warm: `.venv` and `uv.lock` deleted and synced again from that now-filled cache, and from
+          uv's usual global cache (what a second new project on the same machine sees).
+with the lock (`uv sync --locked`, as CI and every clone of a generated project run it):
+    cold: another new, empty UV_CACHE_DIR; run once;
+    warm: `.venv` deleted, `uv.lock` kept, uv's usual global cache.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def sync_fresh(project: Path, keep_lock: bool = False, **env: str) -> float:
     shutil.rmtree(project / ".venv", ignore_errors=True)
     if not keep_lock:
         (project / "uv.lock").unlink(missing_ok=True)
-    seconds, _ = timed(project, [uv(), "sync"], **env)
+    seconds, _ = timed(project, [uv(), "sync", *(["--locked"] if keep_lock else [])], **env)
     return round(seconds, 1)
 
 
@@ -56,9 +58,16 @@ def main() -> None:
             result["warm_fresh_cache_seconds"] = statistics.median(
                 sync_fresh(project, UV_CACHE_DIR=str(cache)) for _ in range(args.repeats)
             )
+            shutil.rmtree(cache)  # 3.4 GB
         result["warm_global_cache_seconds"] = statistics.median(
             sync_fresh(project) for _ in range(args.repeats)
         )
+        if not args.skip_cold:
+            cache = Path(tmp) / "uv-cache-locked"
+            result["locked_cold_cache_seconds"] = sync_fresh(
+                project, keep_lock=True, UV_CACHE_DIR=str(cache)
+            )
+            shutil.rmtree(cache)
         result["locked_global_cache_seconds"] = statistics.median(
             sync_fresh(project, keep_lock=True) for _ in range(args.repeats)
         )

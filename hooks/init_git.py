@@ -34,12 +34,13 @@ def missing_python(uv: str) -> str | None:
     )
 
 
-def lock(uv: str | None) -> None:
-    """Write uv.lock; without uv or a package index, say how to add it later."""
+def lock(uv: str | None, without: str = "the first commit has no uv.lock") -> bool:
+    """Write uv.lock; without uv or a package index, say what is missing (`without`) and how
+    to lock later. True when uv.lock was written."""
     later = "run `uv lock` and commit uv.lock"
     if uv is None:
-        print(f"uv not found: the first commit has no uv.lock ({later}).")
-        return
+        print(f"uv not found: {without} ({later}).")
+        return False
     problem = missing_python(uv)
     if problem:
         print(problem)
@@ -48,11 +49,17 @@ def lock(uv: str | None) -> None:
             [uv, "lock", "--quiet"], capture_output=True, text=True, timeout=600, check=False
         )
     except subprocess.TimeoutExpired:
-        print(f"`uv lock` took over 10 minutes: the first commit has no uv.lock ({later}).")
-        return
+        print(f"`uv lock` took over 10 minutes: {without} ({later}).")
+        return False
     if done.returncode != 0:
         reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        print(f"`uv lock` failed ({reason}): the first commit has no uv.lock ({later}).")
+        print(f"`uv lock` failed ({reason}): {without} ({later}).")
+        return False
+    return True
+
+
+def find_uv() -> str | None:
+    return os.environ.get("UV") or shutil.which("uv")  # UV: set by `uvx` and `uv run`
 
 
 def main(default_branch: str) -> int:
@@ -63,7 +70,7 @@ def main(default_branch: str) -> int:
         print("git not found: skipping `git init` (run it yourself later).")
         return 0
     git("init", "--quiet", f"--initial-branch={default_branch}")
-    lock(os.environ.get("UV") or shutil.which("uv"))  # UV: set by `uvx` and `uv run`
+    lock(find_uv())
     git("add", "--all")
     commit = git(
         "-c", "user.name=copier", "-c", "user.email=copier@localhost",

@@ -6,6 +6,7 @@ Files broken on purpose fail the same checks.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,29 @@ EXPECTED_FILES = {
 def test_the_ci_files_are_those_of_the_chosen_provider(project: Path):
     found = {path.relative_to(project).as_posix() for path in checks.ci_files(project)}
     assert found == EXPECTED_FILES[answers(project)["ci_provider"]]
+
+
+def test_dependency_updates_arrive_as_reviewed_lock_file_changes(project: Path):
+    """Dependabot on GitHub; Renovate, the usual bot of GitLab and Azure DevOps, elsewhere."""
+    provider = answers(project)["ci_provider"]
+    dependabot, renovate = project / ".github" / "dependabot.yml", project / "renovate.json"
+    if provider == "github_actions":
+        ecosystems = [
+            u["package-ecosystem"] for u in yaml.safe_load(dependabot.read_text())["updates"]
+        ]
+        assert ecosystems == ["github-actions", "uv"]
+        assert not renovate.exists()
+    elif provider in ("gitlab", "azure_devops"):
+        config = json.loads(renovate.read_text())
+        assert config["lockFileMaintenance"]["enabled"] is True
+        assert config["packageRules"][0]["matchManagers"] == ["pep621"]  # uv.lock's manager
+        assert config.get("azure-pipelines", {}).get("enabled", False) == (
+            provider == "azure_devops"
+        )
+        assert not dependabot.exists()
+    else:
+        assert not dependabot.exists()
+        assert not renovate.exists()
 
 
 def test_ci_files_match_their_json_schemas(project: Path):

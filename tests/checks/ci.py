@@ -102,6 +102,9 @@ def check_schemas(project: Path) -> list[str]:
     dependabot = project / GITHUB_DIR / "dependabot.yml"
     if dependabot.is_file():
         problems += check_json_schema([dependabot], "vendor.dependabot")
+    renovate = project / "renovate.json"
+    if renovate.is_file():
+        problems += check_json_schema([renovate], "vendor.renovate")
     if (project / GITLAB_FILE).is_file():
         problems += check_json_schema(
             [project / GITLAB_FILE], "vendor.gitlab-ci", "--data-transform", "gitlab-ci"
