@@ -39,6 +39,9 @@ PACKAGE = "fraud_detection"
 OLD, NEW = "v99.0.0", "v99.1.0"  # the older version lacks some of the new one's changes
 OLD_LAYOUT, MOVED = "v99.2.0", "v99.3.0"  # the newer version moves a file, with a migration
 
+# The user's tuned model.params, in place of the template's `max_leaf_nodes: 31`
+TUNED_PARAMS = "    max_leaf_nodes: 63\n    l2_regularization: 0.1\n"
+
 # Lines Copier leaves where it could not merge; `=======` alone separates the two sides.
 CONFLICT_MARKER = re.compile(rb"^(<<<<<<< |>>>>>>> |=======$)", re.MULTILINE)
 
@@ -111,7 +114,9 @@ def make_older(template: Path) -> None:
 
     Only template-owned files differ, so every user edit below applies to both versions.
     """
-    # the newer version added the runbook and dropped a page
+    # the newer version added the runbook and a dependency, and dropped a page
+    optuna = '    "optuna>=4.5,<6",  # the `tune` step\'s search\n'
+    edit(template / "pyproject.toml.jinja", optuna, "")
     (template / "docs" / "runbook.md.jinja").unlink()
     (template / "docs" / "retired.md").write_text("# A page the newer version drops\n")
     # the newer version reworded the top of files the user also edits, far from the edits
@@ -183,7 +188,9 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # -- the project, its user's edits, and the update ----------------------------------------------
 
 
-def update(project: Path, version: str, conflict: str = "inline", quiet: bool = True) -> None:
+def update(
+    project: Path, version: str, conflict: str = "inline", quiet: bool = True, tasks: bool = False
+) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         copier.run_update(
@@ -192,7 +199,7 @@ def update(project: Path, version: str, conflict: str = "inline", quiet: bool = 
             defaults=True,
             overwrite=True,
             unsafe=True,
-            skip_tasks=True,
+            skip_tasks=not tasks,
             conflict=conflict,
             quiet=quiet,
         )
@@ -223,11 +230,12 @@ def user_edits(project: Path, model: str = f"src/{PACKAGE}/training/model.py") -
         "    - is_foreign\n",
         "    - is_foreign\n    - is_weekend\n",
     )
-    # configuration values: a stricter contract, a higher bar, another estimator setting
+    # configuration values: a stricter contract, a higher bar, and tuned estimator settings
+    # (a `tune` proposal adopted: one value changed, one added)
     config = project / "conf" / "project.yml"
     edit(config, "max_reject_rate: 0.05", "max_reject_rate: 0.03")
     edit(config, "    roc_auc: 0.75\n", "    roc_auc: 0.8\n")
-    edit(config, "    max_leaf_nodes: 31\n", "    max_leaf_nodes: 63\n    l2_regularization: 0.1\n")
+    edit(config, "    max_leaf_nodes: 31\n", TUNED_PARAMS)
     # the model itself
     edit(
         project / model,
@@ -237,7 +245,7 @@ def user_edits(project: Path, model: str = f"src/{PACKAGE}/training/model.py") -
     # files of their own, and a generated file they do not want
     test = project / "tests" / "unit" / "test_weekend_feature.py"
     test.write_text('"""A weekend payment gets is_weekend 1."""\n')
-    (project / "notebooks").mkdir()
+    (project / "notebooks").mkdir(exist_ok=True)  # beside the template's explore.py
     (project / "notebooks" / "exploration.py").write_text("# exploring the fraud patterns\n")
     (project / "docs" / "ci-cd-setup.md").unlink()
 
@@ -321,6 +329,10 @@ def test_update_brings_template_changes_and_keeps_each_kind_of_user_edit(updated
     assert "Older template wording" not in config, "the template's change reached the file"
     assert "max_reject_rate: 0.03" in config, "a configuration value kept"
     assert "    - is_weekend\n" in config, "a feature added to the model's inputs kept"
+    params = yaml.safe_load(config)["model"]["params"]
+    assert params == {"max_iter": 200, "learning_rate": 0.1, "max_leaf_nodes": 63} | {
+        "l2_regularization": 0.1
+    }, "the tuned parameters kept"
     features = (project / "src" / PACKAGE / "features" / "transactions.py").read_text()
     assert "Older template wording" not in features
     assert "alias(IS_WEEKEND)" in features, "feature code kept"
@@ -331,6 +343,29 @@ def test_update_brings_template_changes_and_keeps_each_kind_of_user_edit(updated
     assert ".older-cache/" not in (project / ".gitignore").read_text()
     assert (project / "notebooks" / "exploration.py").is_file(), "the user's own file is kept"
     assert not (project / "docs" / "ci-cd-setup.md").exists(), "a file the user deleted stays so"
+
+
+def test_an_update_that_adds_a_dependency_leaves_a_matching_lock(
+    template_repo, tmp_path, uv, monkeypatch
+):
+    """The task after `copier update` (hooks/relock.py) relocks: the new dependency is pinned,
+    the pins the new constraints allow are kept, and `uv sync --locked` would install."""
+    project = render(tmp_path / "project", ANSWERS, template_repo, OLD)
+    monkeypatch.setenv("UV", uv)  # the uv the tasks run (as `uvx copier` sets it)
+    first_commit = [sys.executable, str(REPO_ROOT / "hooks" / "init_git.py"), "main"]
+    subprocess.run(first_commit, cwd=project, check=True, capture_output=True)
+    before = (project / "uv.lock").read_text()
+    assert 'name = "optuna"' not in before
+
+    update(project, NEW, tasks=True)
+
+    after = (project / "uv.lock").read_text()
+    assert 'name = "optuna"' in after
+    check = subprocess.run([uv, "lock", "--check"], cwd=project, capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    pins = re.compile(r'^name = "(\S+)"\nversion = "(\S+)"', re.MULTILINE)
+    kept = dict(pins.findall(before))
+    assert {name: v for name, v in pins.findall(after) if name in kept} == kept
 
 
 def test_conflict_is_left_marked_and_caught_by_the_project_checks(template_repo, tmp_path, capfd):

@@ -1,7 +1,8 @@
 """Fail on Spark APIs that Databricks serverless compute rejects (it runs on Spark Connect).
 
-Usage: `python tools/check_serverless.py [FILE_OR_DIR ...]` (default: src). Prints one line per
-finding, `file:line: <api> is not available on serverless (Spark Connect): use <alternative>`,
+Usage: `python tools/check_serverless.py [FILE_OR_DIR ...]` (default: src notebooks). Prints
+one line per finding,
+`file:line: <api> is not available on serverless (Spark Connect): use <alternative>`,
 and exits 1 when there is any. Standard library only, so the pre-commit hook installs nothing.
 
 What serverless rejects is documented in "Serverless compute limitations"
@@ -140,7 +141,7 @@ def python_files(paths: list[str]) -> Iterator[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    paths = (sys.argv[1:] if argv is None else argv) or ["src"]
+    paths = (sys.argv[1:] if argv is None else argv) or ["src", "notebooks"]
     problems = 0
     for path in python_files(paths):
         try:

@@ -194,6 +194,44 @@ class ModelConfig(_Section):
         return self
 
 
+class SearchRange(_Section):
+    """One parameter's search space: `low`..`high` (whole numbers when both are), or `choices`."""
+
+    low: int | float | None = None
+    high: int | float | None = None
+    log: bool = False  # sample on a log scale (rates, regularisation)
+    choices: Annotated[list[str | int | float | bool | None], Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _range_or_choices(self) -> SearchRange:
+        bounds = (self.low, self.high)
+        if self.choices is not None:
+            if bounds != (None, None) or self.log:
+                raise ValueError("give either choices or low/high (and log), not both")
+            return self
+        if None in bounds:
+            raise ValueError("give low and high, e.g. {low: 0.01, high: 0.3}, or choices: [...]")
+        if not self.low < self.high:
+            raise ValueError(f"low must be below high, got {self.low} and {self.high}")
+        if self.log and self.low <= 0:
+            raise ValueError("a log scale needs low > 0")
+        return self
+
+    @property
+    def whole_numbers(self) -> bool:
+        return isinstance(self.low, int) and isinstance(self.high, int)
+
+
+class TuningConfig(_Section):
+    """The `tune` step (src/<package>/training/tune.py): proposes model.params, never sets them."""
+
+    metric: GateMetric = "precision_recall_auc"  # on the newest rows of the training data
+    trials: int = Field(default=20, ge=1, le=10_000)
+    timeout_minutes: float = Field(default=10, gt=0)  # stop starting trials after this
+    validation_fraction: float = Field(default=0.2, gt=0, lt=1)
+    space: Annotated[dict[Name, SearchRange], Field(min_length=1)]
+
+
 def _scores_are_probabilities(bounds: dict[str, float]) -> dict[str, float]:
     above = [metric for metric, bound in bounds.items() if metric != "log_loss" and bound > 1]
     if above:
@@ -287,6 +325,7 @@ class Config(_Section):
     contract: ContractConfig
     features: FeaturesConfig
     model: ModelConfig
+    tuning: TuningConfig
     validation: ValidationConfig
     deployment: DeploymentConfig = DeploymentConfig()
     inference: InferenceConfig = InferenceConfig()

@@ -43,6 +43,10 @@ def train() -> None:
     _entry("train")
 
 
+def tune() -> None:
+    _entry("tune")
+
+
 def validate() -> None:
     _entry("validate")
 

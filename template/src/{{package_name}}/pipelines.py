@@ -20,11 +20,12 @@ if TYPE_CHECKING:
 
 def load_checked_config(env: str, overrides: dict[str, Any] | None = None) -> Config:
     """The configuration, also checked against what only the steps know (the estimator's
-    parameters), so that a mistake fails before any step starts."""
-    from .training.model import check_params
+    parameters and their search space), so that a mistake fails before any step starts."""
+    from .training.model import check_params, check_search_space
 
     config = load_config(env, overrides=overrides)
     check_params(config.model.params)
+    check_search_space(config.tuning.space)
     return config
 
 
@@ -136,6 +137,13 @@ STEPS: dict[str, Step] = {
             "pipelines:retrain_if_alert",
             (),
             "on a monitoring alert: train, validate, deploy",
+        ),
+        Step(
+            "tune",
+            "training.tune:tune_model",
+            (),
+            "search model.params (tuning.space); propose the best, change nothing",
+            in_all=False,
         ),
         Step(
             "rollback",

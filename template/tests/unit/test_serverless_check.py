@@ -34,8 +34,8 @@ def check(*paths: Path | str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_src_uses_no_api_that_serverless_rejects():
-    result = check("src")
+def test_src_and_notebooks_use_no_api_that_serverless_rejects():
+    result = check("src", "notebooks")
     assert result.returncode == 0, result.stdout
 
 

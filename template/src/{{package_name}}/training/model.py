@@ -11,6 +11,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils._param_validation import InvalidParameterError
 
+from ..config import SearchRange
 from ..errors import ConfigError
 
 # The estimator. Swap it here; its parameters are `model.params` in conf/project.yml.
@@ -35,20 +36,34 @@ def build_model(
     return Pipeline([("preprocess", preprocess), ("classifier", classifier)])
 
 
-def check_params(params: dict[str, Any]) -> None:
-    """Fail before any step runs when `model.params` does not fit the estimator (names, values).
+def check_params(params: dict[str, Any], key: str = "model.params") -> None:
+    """Fail before any step runs when `params` do not fit the estimator (names, values).
 
     scikit-learn's own parameter rules decide; they are otherwise only checked inside `fit`.
     """
+    _check_names(list(params), key)
+    try:
+        clone(ESTIMATOR).set_params(**params)._validate_params()
+    except InvalidParameterError as exc:
+        raise ConfigError(f"conf/project.yml: key '{key}': {exc}") from None
+
+
+def check_search_space(space: dict[str, SearchRange]) -> None:
+    """Every value `tune` may propose is one the estimator takes: both ends of a range, and
+    each choice."""
+    _check_names(list(space), key="tuning.space")
+    for param, values in space.items():
+        ends = values.choices if values.choices is not None else [values.low, values.high]
+        for value in ends:
+            check_params({param: value}, key=f"tuning.space.{param}")
+
+
+def _check_names(params: list[str], key: str) -> None:
     name = type(ESTIMATOR).__name__
     known = ESTIMATOR.get_params(deep=False)
     unknown = sorted(set(params) - set(known))
     if unknown:
         raise ConfigError(
-            f"conf/project.yml: key 'model.params.{unknown[0]}': {name} has no parameter "
+            f"conf/project.yml: key '{key}.{unknown[0]}': {name} has no parameter "
             f"{', '.join(unknown)}. It takes: {', '.join(sorted(known))}."
         )
-    try:
-        clone(ESTIMATOR).set_params(**params)._validate_params()
-    except InvalidParameterError as exc:
-        raise ConfigError(f"conf/project.yml: key 'model.params': {exc}") from None
