@@ -205,6 +205,7 @@ def test_deploy_creates_the_jobs_the_bundle_declares(scenario, target, render_sc
         f"{slug}-model-rollback": ["rollback"],
         f"{slug}-tuning": ["tune"],
         f"{slug}-inference": ["inference"],
+        f"{slug}-streaming": ["stream"],
         f"{slug}-monitoring": ["monitor", "retrain"],
     }
     if target != "prod":  # synthetic data exists only in dev and staging

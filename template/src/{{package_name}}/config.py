@@ -89,6 +89,8 @@ class RuntimeConfig(_Section):
     # databricks runtime: Unity Catalog location
     catalog: str | None = None
     schema_: str | None = Field(default=None, alias="schema")
+    # the schema's volume for streaming checkpoints (the bundle's `checkpoints` volume)
+    volume: TableName = "checkpoints"
 
     @model_validator(mode="after")
     def _databricks_needs_location(self) -> RuntimeConfig:
@@ -123,6 +125,7 @@ class TablesConfig(_Section):
     evaluations: TableName
     training_runs: TableName
     predictions: TableName
+    stream_predictions: TableName
     monitoring: TableName
 
     @model_validator(mode="after")

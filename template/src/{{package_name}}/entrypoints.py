@@ -63,6 +63,10 @@ def inference() -> None:
     _entry("inference")
 
 
+def stream() -> None:
+    _entry("stream")
+
+
 def check() -> None:
     _entry("check")
 

@@ -127,6 +127,13 @@ STEPS: dict[str, Step] = {
             "score the transactions since the previous batch with `@champion`",
         ),
         Step(
+            "stream",
+            "inference.stream:score_stream",
+            ("stream_predictions",),
+            "score the feature rows added since the last run with `@champion` (streaming)",
+            in_all=False,
+        ),
+        Step(
             "monitor",
             "monitoring.pipeline:monitor_window",
             ("monitoring",),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,15 +47,7 @@ def score_batch(ctx: Context) -> dict[str, Any]:
             f"'{ctx.tables.full_name(names.transaction_features)}': nothing to score. "
             "Check inference.batch_date and that the `features` step ran on new data."
         )
-    with tempfile.TemporaryDirectory() as tmp:
-        model_dir = Path(
-            mlflow.artifacts.download_artifacts(
-                artifact_uri=f"models:/{name}/{champion.version}", dst_path=tmp
-            )
-        )
-        # the champion's own inputs, from its signature: after a change of the configured
-        # features, the champion still gets the columns it was trained on
-        features = FeatureSet.of_signature(Model.load(str(model_dir)).signature)
+    with downloaded(name, champion.version) as (model_dir, features):
         scored = score(
             select_model_features(inputs, cfg, extra=[], features=features),
             model_dir,
@@ -76,6 +70,21 @@ def score_batch(ctx: Context) -> dict[str, Any]:
         "rows": stats["rows"],
         "flagged": f"{(stats['flagged'] or 0):.2%}",
     }
+
+
+@contextmanager
+def downloaded(name: str, version: str | int) -> Iterator[tuple[Path, FeatureSet]]:
+    """A model version's files in a temporary folder, and the inputs it takes.
+
+    The inputs come from its signature: after a change of the configured features, the
+    champion still gets the columns it was trained on."""
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = Path(
+            mlflow.artifacts.download_artifacts(
+                artifact_uri=f"models:/{name}/{version}", dst_path=tmp
+            )
+        )
+        yield model_dir, FeatureSet.of_signature(Model.load(str(model_dir)).signature)
 
 
 def check_deployment(ctx: Context) -> dict[str, Any]:

@@ -27,7 +27,18 @@ def score(frame: DataFrame, model_dir: Path, features: list[str], threshold: flo
     The model files travel with the task as one zip (no registry access from workers); each
     worker unpacks and loads them on first use and keeps them for the next batches and tasks.
     """
-    payload = _zip_directory(model_dir)
+    return score_packed(frame, pack_model(model_dir), features, threshold)
+
+
+def pack_model(model_dir: Path) -> bytes:
+    """The model's files as one zip, to ship to workers (or to a streaming query's batches)."""
+    return _zip_directory(model_dir)
+
+
+def score_packed(
+    frame: DataFrame, payload: bytes, features: list[str], threshold: float
+) -> DataFrame:
+    """`score`, with the model already packed by `pack_model`."""
     digest = hashlib.sha256(payload).hexdigest()
     output = StructType(
         [

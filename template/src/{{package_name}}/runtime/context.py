@@ -45,7 +45,7 @@ def build_context(config: Config, spark: SparkSession | None = None) -> Context:
     return Context(
         config=config,
         spark=spark,
-        tables=DeltaTables(spark, CatalogNames(runtime.catalog, runtime.schema_)),
+        tables=DeltaTables(spark, CatalogNames(runtime.catalog, runtime.schema_, runtime.volume)),
         tracking=tracking_for(config),
     )
 

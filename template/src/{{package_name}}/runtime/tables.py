@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.streaming import DataStreamReader
 from pyspark.sql import functions as F
 
 from ..errors import TableNotFoundError
@@ -26,20 +27,32 @@ class Tables(Protocol):
     def upsert(self, df: DataFrame, name: str, keys: list[str]) -> None: ...
     def sync(self, df: DataFrame, name: str, keys: list[str]) -> None: ...
     def replace_where(self, df: DataFrame, name: str, column: str, value: str) -> None: ...
+    def read_stream(self, name: str) -> DataFrame: ...
+    def checkpoint(self, query: str) -> str: ...
+    def table_id(self, name: str) -> str: ...
 
 
 class TableNames(Protocol):
-    """Where a logical table name lives, and whether a table is there yet."""
+    """Where a logical table name lives, whether a table is there yet, and where a streaming
+    query keeps its checkpoint."""
 
     def full_name(self, name: str) -> str: ...
     def exists(self, spark: SparkSession, name: str) -> bool: ...
+    def checkpoint(self, query: str) -> str: ...
+    def stream_from(self, reader: DataStreamReader, name: str) -> DataFrame: ...
 
 
 class CatalogNames:
-    """Unity Catalog: `catalog.schema.name`."""
+    """Unity Catalog: `catalog.schema.name`; checkpoints in the schema's volume."""
 
-    def __init__(self, catalog: str, schema: str) -> None:
-        self.catalog, self.schema = catalog, schema
+    def __init__(self, catalog: str, schema: str, volume: str = "checkpoints") -> None:
+        self.catalog, self.schema, self.volume = catalog, schema, volume
+
+    def checkpoint(self, query: str) -> str:
+        return f"/Volumes/{self.catalog}/{self.schema}/{self.volume}/{query}"
+
+    def stream_from(self, reader: DataStreamReader, name: str) -> DataFrame:
+        return reader.table(self.full_name(name))
 
     def full_name(self, name: str) -> str:
         return f"{self.catalog}.{self.schema}.{name}"
@@ -51,11 +64,18 @@ class CatalogNames:
 class PathNames:
     """Path-based Delta tables delta.`<root>/name`: no metastore to keep, `rm -rf` resets."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, checkpoints: Path | None = None) -> None:
         self.root = root.resolve()
+        self.checkpoints = (checkpoints or self.root.parent / "checkpoints").resolve()
 
     def full_name(self, name: str) -> str:
         return f"delta.`{self.root / name}`"
+
+    def checkpoint(self, query: str) -> str:
+        return str(self.checkpoints / query)
+
+    def stream_from(self, reader: DataStreamReader, name: str) -> DataFrame:
+        return reader.load(str(self.root / name))  # Delta streams path tables by path only
 
     def exists(self, spark: SparkSession, name: str) -> bool:
         # the catalog API cannot look up path names. A table exists once its log holds a commit:
@@ -162,6 +182,23 @@ class DeltaTables:
         df.write.format("delta").mode("overwrite").option(
             "replaceWhere", _equals(column, value)
         ).saveAsTable(self.full_name(name))
+
+    def read_stream(self, name: str) -> DataFrame:
+        """The table as a streaming source of its appended rows. Commits that change or delete
+        rows (a regenerated history) are skipped, not replayed: batch inference covers them."""
+        if not self.exists(name):
+            raise TableNotFoundError(name, self.full_name(name))
+        reader = self.spark.readStream.format("delta").option("skipChangeCommits", "true")
+        return self.names.stream_from(reader, name)
+
+    def checkpoint(self, query: str) -> str:
+        return self.names.checkpoint(query)
+
+    def table_id(self, name: str) -> str:
+        """The table's Delta id: a recreated table gets a new one."""
+        if not self.exists(name):
+            raise TableNotFoundError(name, self.full_name(name))
+        return self.spark.sql(f"DESCRIBE DETAIL {self.full_name(name)}").first()["id"]
 
 
 def _columns(df: DataFrame) -> dict[str, str]:
