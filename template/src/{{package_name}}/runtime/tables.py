@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Protocol
 
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql.streaming import DataStreamReader
 from pyspark.sql import functions as F
+from pyspark.sql.streaming import DataStreamReader
 
 from ..errors import TableNotFoundError
 
