@@ -76,7 +76,7 @@ def score_stream(ctx: Context) -> dict[str, Any]:
     ctx.tracking.activate()
     champion = require_alias(client, name, CHAMPION, NO_CHAMPION_HINT)  # once, at the start
     source = ctx.tables.read_stream(names.transaction_features)
-    checkpoint = ctx.tables.checkpoint(QUERY)
+    checkpoint = ctx.tables.checkpoint_location(QUERY)
     check_checkpoint_source(checkpoint, ctx.tables.table_id(names.transaction_features))
     before = _rows(ctx)
     with downloaded(name, champion.version) as (model_dir, features):

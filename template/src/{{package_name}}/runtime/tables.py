@@ -28,7 +28,7 @@ class Tables(Protocol):
     def sync(self, df: DataFrame, name: str, keys: list[str]) -> None: ...
     def replace_where(self, df: DataFrame, name: str, column: str, value: str) -> None: ...
     def read_stream(self, name: str) -> DataFrame: ...
-    def checkpoint(self, query: str) -> str: ...
+    def checkpoint_location(self, query: str) -> str: ...
     def table_id(self, name: str) -> str: ...
 
 
@@ -38,7 +38,7 @@ class TableNames(Protocol):
 
     def full_name(self, name: str) -> str: ...
     def exists(self, spark: SparkSession, name: str) -> bool: ...
-    def checkpoint(self, query: str) -> str: ...
+    def checkpoint_location(self, query: str) -> str: ...
     def stream_from(self, reader: DataStreamReader, name: str) -> DataFrame: ...
 
 
@@ -48,7 +48,7 @@ class CatalogNames:
     def __init__(self, catalog: str, schema: str, volume: str = "checkpoints") -> None:
         self.catalog, self.schema, self.volume = catalog, schema, volume
 
-    def checkpoint(self, query: str) -> str:
+    def checkpoint_location(self, query: str) -> str:
         return f"/Volumes/{self.catalog}/{self.schema}/{self.volume}/{query}"
 
     def stream_from(self, reader: DataStreamReader, name: str) -> DataFrame:
@@ -71,7 +71,7 @@ class PathNames:
     def full_name(self, name: str) -> str:
         return f"delta.`{self.root / name}`"
 
-    def checkpoint(self, query: str) -> str:
+    def checkpoint_location(self, query: str) -> str:
         return str(self.checkpoints / query)
 
     def stream_from(self, reader: DataStreamReader, name: str) -> DataFrame:
@@ -191,8 +191,8 @@ class DeltaTables:
         reader = self.spark.readStream.format("delta").option("skipChangeCommits", "true")
         return self.names.stream_from(reader, name)
 
-    def checkpoint(self, query: str) -> str:
-        return self.names.checkpoint(query)
+    def checkpoint_location(self, query: str) -> str:
+        return self.names.checkpoint_location(query)
 
     def table_id(self, name: str) -> str:
         """The table's Delta id: a recreated table gets a new one."""
