@@ -258,7 +258,7 @@ def test_schedules_run_in_prod_only(target, render_scenario, deploy):
         for name, job in deployed.jobs().items()
         if "schedule" in job
     }
-    assert len(statuses) == 4  # features, training, inference, monitoring
+    assert len(statuses) == 5  # features, training, inference, streaming, monitoring
     assert set(statuses.values()) == {"UNPAUSED" if target == "prod" else "PAUSED"}
 
 
