@@ -52,24 +52,15 @@ def first_commits(render_scenario, tmp_path_factory, uv) -> dict[str, Path]:
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_the_first_commit_holds_a_lock_that_matches_pyproject(first_commits, scenario, uv):
     project = first_commits[scenario]
-    tracked = subprocess.run(
-        ["git", "ls-files", "--error-unmatch", "uv.lock", "pyproject.toml"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    tracked = run(project, "git", "ls-files", "--error-unmatch", "uv.lock", "pyproject.toml")
     assert tracked.returncode == 0, tracked.stderr
-    check = subprocess.run(
-        [uv, "lock", "--check", "--offline"],
-        cwd=project,
-        env=SHELL_ENV,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    check = run(project, uv, "lock", "--check", "--offline")
     assert check.returncode == 0, check.stderr
-    status = subprocess.run(
-        ["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True
-    )
+    status = run(project, "git", "status", "--porcelain")
     assert status.stdout == "", "the first commit left files out"
+
+
+def run(project: Path, *command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=project, env=SHELL_ENV, capture_output=True, text=True, check=False
+    )

@@ -19,13 +19,13 @@ import yaml
 
 from ..config import Config, SearchRange
 from ..runtime import Context
+from ..validation.gate import LOWER_IS_BETTER
 from .dataset import feature_columns, time_split
 from .evaluate import classification_metrics
 from .model import ESTIMATOR, build_model
 from .pipeline import load_training_frame, source_lineage
 
 PROPOSAL_ARTIFACT = "proposal.yml"
-LOWER_IS_BETTER = {"log_loss"}
 
 # on_trial(number, params, value): called after each trial, e.g. to log it as a nested run
 TrialHook = Callable[[int, dict[str, Any], float], None]
@@ -119,10 +119,13 @@ def search(frame: pd.DataFrame, config: Config, on_trial: TrialHook | None = Non
         {n: current[n] for n, space in tuning.space.items() if _inside(space, current[n])}
     )
     study.optimize(objective, n_trials=tuning.trials, timeout=tuning.timeout_minutes * 60)
-    best = study.best_trial
+    first, best = study.trials[0], study.best_trial
+    # the first trial judged exactly the parameters in use, unless one lies outside the space
+    in_use = {**model.params, **{name: current[name] for name in tuning.space}}
+    same = first.user_attrs["params"] == in_use
     return Search(
         metric=tuning.metric,
-        current_value=score(model.params),
+        current_value=float(first.value) if same else score(model.params),
         best_value=float(best.value),
         best_params=best.user_attrs["params"],
         trials=len(study.trials),
