@@ -288,6 +288,8 @@ class InferenceConfig(_Section):
     # last day of the scoring window (inclusive); default: the day of the newest transaction
     batch_date: IsoDate | None = None
     decision_threshold: float = Field(default=0.5, gt=0, lt=1)
+    # per score, also write the N features that pushed it up most (column top_reasons); 0: off
+    reasons: int = Field(default=0, ge=0, le=20)
 
 
 class Thresholds(_Section):

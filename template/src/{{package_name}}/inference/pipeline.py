@@ -18,6 +18,7 @@ from ..features.assemble import model_inputs
 from ..registry import CHAMPION, require_alias
 from ..runtime import Context
 from ..training.dataset import FeatureSet, select_model_features
+from ..training.explain import REFERENCE_KEY
 from .scoring import PREDICTED, score
 
 MODEL_NAME, MODEL_VERSION = "model_name", "model_version"
@@ -53,12 +54,20 @@ def score_batch(ctx: Context) -> dict[str, Any]:
         )
         # the champion's own inputs, from its signature: after a change of the configured
         # features, the champion still gets the columns it was trained on
-        features = FeatureSet.of_signature(Model.load(str(model_dir)).signature)
+        logged = Model.load(str(model_dir))
+        features = FeatureSet.of_signature(logged.signature)
+        if cfg.inference.reasons and REFERENCE_KEY not in (logged.metadata or {}):
+            raise PipelineError(
+                f"inference.reasons={cfg.inference.reasons}, but champion {name} "
+                f"v{champion.version} was trained before reasons existed (no {REFERENCE_KEY} in "
+                "its metadata): retrain and deploy it, or set inference.reasons: 0"
+            )
         scored = score(
             select_model_features(inputs, cfg, extra=[], features=features),
             model_dir,
             features.columns,
             cfg.inference.decision_threshold,
+            cfg.inference.reasons,
         )
         predictions = scored.select(
             "*",
