@@ -19,9 +19,8 @@ COUNT = "payments"
 def window_gaps(
     counts: pd.DataFrame, rules: FairnessConfig, target: str, decision: str
 ) -> list[GroupGap]:
-    """Gaps of each attribute and metric from `counts` (attributes, target, decision, COUNT)."""
-    if counts.empty:
-        return []
+    """Gaps of each attribute and metric from `counts` (attributes, target, decision, COUNT);
+    no labelled rows yet: gaps of no group, "no data"."""
     return group_gaps(
         counts[target].to_numpy(),
         counts[decision].to_numpy(),

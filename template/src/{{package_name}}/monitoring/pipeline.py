@@ -70,9 +70,7 @@ def monitor_window(ctx: Context) -> dict[str, Any]:
     report = render_report(title, status, rows, baseline, aggregates)
     with mlflow.start_run(run_name=f"monitor {batch_id}"):
         mlflow.set_tags({"step": "monitor", "window": batch_id, "status": status})
-        mlflow.log_metrics(
-            {f"{r.feature}.{r.metric}": r.value for r in rows if r.value is not None}
-        )
+        mlflow.log_metrics({_series(r): r.value for r in rows if r.value is not None})
         mlflow.log_text(report, f"monitoring/report-{batch_id}.html")
         if gaps:
             mlflow.log_table(group_table(gaps), f"monitoring/fairness-{batch_id}.json")
@@ -102,6 +100,12 @@ def latest_window(ctx: Context) -> tuple[str, str] | None:
     rows = table.filter(F.col("monitored_at") == newest).select("window_id", "status").distinct()
     rows = rows.collect()  # one window: a handful of statuses
     return rows[0].window_id, worst([r.status for r in rows])
+
+
+def _series(row: MetricRow) -> str:
+    """The MLflow metric of a row. A fairness row's feature also names the worse-off group
+    (`age_band=18-29`), which may change between windows: its series is per attribute."""
+    return f"{row.feature.split('=')[0]}.{row.metric}"
 
 
 def _fairness_gaps(ctx: Context, window):
