@@ -34,7 +34,7 @@ from ..runtime.tracking import Tracking
 from ..training.explain import REFERENCE_KEY, top_reasons
 from .payload import MAX_BYTES, BadRequestError, Inputs, parse_request
 from .pipeline import NO_CHAMPION_HINT
-from .scoring import fraud_score
+from .scoring import raw_fraud_score
 
 MAX_REASONS = 20
 
@@ -59,7 +59,7 @@ def load_champion(tracking: Tracking) -> Champion:
 def create_app(champion: Champion) -> Starlette:
     inputs = Inputs.from_schema(champion.model.metadata.get_input_schema())
     reference = (champion.model.metadata.metadata or {}).get(REFERENCE_KEY)
-    score = fraud_score(champion.model)
+    score = raw_fraud_score(champion.model)
 
     async def invocations(request: Request) -> Response:
         try:
@@ -71,9 +71,9 @@ def create_app(champion: Champion) -> Starlette:
         except BadRequestError as bad:
             return _error(bad.status, bad.message)
         try:
-            scores = await run_in_threadpool(champion.model.predict, frame)
+            scores = np.asarray(await run_in_threadpool(champion.model.predict, frame))
             why = (
-                await run_in_threadpool(top_reasons, score, frame, reference, reasons)
+                await run_in_threadpool(top_reasons, score, frame, reference, reasons, scores[:, 1])
                 if reasons
                 else None
             )

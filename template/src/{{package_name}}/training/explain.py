@@ -99,24 +99,30 @@ def reference_values(train: pd.DataFrame, numeric: list[str], categorical: list[
 
 
 def top_reasons(
-    predict: Any, inputs: pd.DataFrame, reference: dict[str, Any], top: int
+    predict: Any,
+    inputs: pd.DataFrame,
+    reference: dict[str, Any],
+    top: int,
+    scores: np.ndarray | None = None,
 ) -> list[list[str]]:
     """Per row, up to `top` features whose reference value lowers its fraud score most (only
     those that lower it: a row at its reference values has no reasons).
 
-    `predict(frame)` returns P(fraud) per row; it is called once, on the rows and one copy of
-    them per feature with that feature reset."""
+    `predict(frame)` returns P(fraud) per row; it is called once, on one copy of the rows per
+    feature with that feature reset (and on the rows themselves unless `scores` has them)."""
     features = [c for c in inputs.columns if c in reference]
     n = len(inputs)
     if n == 0 or top <= 0:
         return [[] for _ in range(n)]
-    copies = [inputs]
+    copies = [] if scores is not None else [inputs]
     for name in features:
         reset = inputs.copy()
         reset[name] = pd.Series([reference[name]] * n, index=inputs.index, dtype=inputs[name].dtype)
         copies.append(reset)
-    scores = np.asarray(predict(pd.concat(copies, ignore_index=True)), dtype=float)
-    scores = scores.reshape(len(copies), n)
-    pushed_up = scores[0] - scores[1:]  # features x rows: how much each feature raised the score
+    predicted = np.asarray(predict(pd.concat(copies, ignore_index=True)), dtype=float)
+    predicted = predicted.reshape(len(copies), n)
+    if scores is None:
+        scores, predicted = predicted[0], predicted[1:]
+    pushed_up = np.asarray(scores, dtype=float) - predicted  # features x rows: how much each raised it
     order = np.argsort(-pushed_up, axis=0, kind="stable")[:top]
     return [[features[f] for f in order[:, row] if pushed_up[f, row] > 0] for row in range(n)]
