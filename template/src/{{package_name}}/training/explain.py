@@ -123,6 +123,8 @@ def top_reasons(
     predicted = predicted.reshape(len(copies), n)
     if scores is None:
         scores, predicted = predicted[0], predicted[1:]
-    pushed_up = np.asarray(scores, dtype=float) - predicted  # features x rows: how much each raised it
+    pushed_up = (
+        np.asarray(scores, dtype=float) - predicted
+    )  # features x rows: how much each raised it
     order = np.argsort(-pushed_up, axis=0, kind="stable")[:top]
     return [[features[f] for f in order[:, row] if pushed_up[f, row] > 0] for row in range(n)]
