@@ -12,6 +12,7 @@ per group, label and decision, weighted by its count: no raw rows reach the driv
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +31,7 @@ from .checks import CheckResult
 
 @dataclass(frozen=True)
 class Metric:
-    function: object  # (y_true, y_pred, sample_weight=...) -> float
+    function: Callable[..., float]  # (y_true, y_pred, sample_weight=...) -> rate
     base: str  # the rows behind the rate: "negatives", "positives" or "rows"
     higher_is_worse: bool  # for the group: more false alarms, more missed fraud, more flagged
 
