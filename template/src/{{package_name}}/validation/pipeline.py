@@ -166,7 +166,9 @@ def _fairness_checks(
     cfg, rules = ctx.config, ctx.config.fairness
     attributes = transaction_attributes(ctx, rules.attributes).drop(s.EVENT_TS).toPandas()
     groups = holdout[[s.TRANSACTION_ID]].merge(attributes, on=s.TRANSACTION_ID, how="left")
-    scores = np.asarray(mlflow.pyfunc.load_model(uri).predict(holdout[features.columns]))[:, 1]
+    scores = np.asarray(mlflow.pyfunc.load_model(uri).predict(holdout[features.columns]))
+    # [P(legitimate), P(fraud)] per row; a model logged to predict labels gives its decisions
+    scores = scores[:, 1] if scores.ndim == 2 else scores
     gaps = group_gaps(
         holdout[cfg.model.target].to_numpy(),
         scores >= cfg.inference.decision_threshold,
