@@ -145,6 +145,9 @@ class DataConfig(_Section):
     end_date: IsoDate = "2026-01-01"
     fraud_rate: float = Field(gt=0, lt=1)
     bad_row_rate: float = Field(ge=0, lt=1)
+    # 0: no group of customers is treated differently; up to 1: the data is unfair to one age
+    # band (data/generator.py, BIASED_GROUP), for testing the fairness gate
+    bias: Probability = 0.0
 
 
 class ContractConfig(_Section):
@@ -261,6 +264,59 @@ class ValidationConfig(_Section):
     report_only: bool = False
 
 
+# customer columns (data/schema.py, CUSTOMER_ATTRIBUTES) a fairness review may group by
+FairnessAttribute = Literal["age_band", "region", "segment", "home_country"]
+# per-group metrics at inference.decision_threshold (validation/fairness.py, METRICS)
+FairnessMetric = Literal["false_positive_rate", "false_negative_rate", "recall", "selection_rate"]
+
+
+def _known(kind: str, allowed: Any, where: str):
+    """A validator naming the unknown value, the values allowed and where to add one."""
+    known = allowed.__args__
+
+    def check(values: Any) -> Any:
+        for value in values:
+            if value not in known:
+                choices = ", ".join(known)
+                raise ValueError(
+                    f"unknown {kind} {value!r}: use one of {choices} (or add it to {where})"
+                )
+        return values
+
+    return check
+
+
+class FairnessConfig(_Section):
+    """The fairness gate of `validate` and the per-group rows of `monitor`
+    (src/<package>/validation/fairness.py). The attributes are for evaluation only: they are
+    never model features."""
+
+    # customer attributes the held-out (and monitored) rows are grouped by; [] turns it off
+    attributes: Annotated[list[str], AfterValidator(_unique)] = Field(default_factory=list)
+    # per metric: the largest allowed gap between the best and the worst group
+    max_gap: dict[str, Probability] = Field(default_factory=dict)
+    # a group with fewer rows than this behind a metric (negatives for false_positive_rate,
+    # positives for recall and false_negative_rate) is left out of that metric's gap
+    min_group_size: int = Field(default=30, ge=1)
+
+    @field_validator("attributes")
+    @classmethod
+    def _attributes(cls, names: list[str]) -> list[str]:
+        where = "data/schema.py CUSTOMER_ATTRIBUTES and FairnessAttribute in config.py"
+        return _known("attribute", FairnessAttribute, where)(names)
+
+    @field_validator("max_gap")
+    @classmethod
+    def _metrics(cls, gaps: dict[str, float]) -> dict[str, float]:
+        return _known("metric", FairnessMetric, "validation/fairness.py METRICS")(gaps)
+
+    @model_validator(mode="after")
+    def _metrics_for_attributes(self) -> FairnessConfig:
+        if self.attributes and not self.max_gap:
+            raise ValueError("attributes are named but no max_gap: name a metric and its limit")
+        return self
+
+
 class DeploymentConfig(_Section):
     # a Model Serving endpoint name turns serving on (Databricks runtimes only)
     serving_endpoint: str | None = None
@@ -273,6 +329,8 @@ class InferenceConfig(_Section):
     # last day of the scoring window (inclusive); default: the day of the newest transaction
     batch_date: IsoDate | None = None
     decision_threshold: float = Field(default=0.5, gt=0, lt=1)
+    # per score, also write the N features that pushed it up most (column top_reasons); 0: off
+    reasons: int = Field(default=0, ge=0, le=20)
 
 
 class Thresholds(_Section):
@@ -333,6 +391,7 @@ class Config(_Section):
     deployment: DeploymentConfig = DeploymentConfig()
     inference: InferenceConfig = InferenceConfig()
     monitoring: MonitoringConfig
+    fairness: FairnessConfig = FairnessConfig()
 
 
 def default_conf_dir() -> Path:

@@ -2,6 +2,12 @@
 
 Fraud is more likely for amounts far above the customer's usual spend, abroad, at night and in
 risky merchant categories. `Drift` shifts chosen inputs to simulate a changing world.
+
+Customers carry an age band and a home region, the attributes a fairness review groups by.
+`DataConfig.bias` (0 by default: no group is treated differently) makes the data unfair to the
+customers of `BIASED_GROUP`: their fraud stops following the pattern the model learns from
+everyone else (so the model misses it: recall falls) and their ordinary spending turns erratic
+(so the model flags it: false alarms rise). Tests use it to prove the fairness gate bites.
 """
 
 from __future__ import annotations
@@ -28,6 +34,12 @@ RISKY_CATEGORIES = ("electronics", "travel", "online")
 HOME_COUNTRIES = ["US", "GB", "DE", "FR", "NL", "ES", "IT", "CA"]
 ABROAD_COUNTRIES = [*HOME_COUNTRIES, "BR", "MX", "NG", "TR", "TH", "AE", "CN", "ZA"]
 SEGMENTS = {"standard": 0.7, "premium": 0.2, "business": 0.1}
+AGE_BANDS = {"18-29": 0.25, "30-44": 0.3, "45-64": 0.3, "65+": 0.15}
+REGIONS = {"north": 0.3, "south": 0.3, "east": 0.2, "west": 0.2}
+BIASED_GROUP = (s.AGE_BAND, "18-29")  # the customers `DataConfig.bias` treats unfairly
+# separate random streams (batch numbers never reach them): the attributes and the bias leave
+# every other generated value as it was
+ATTRIBUTE_STREAM, BIAS_STREAM = 2**31 - 1, 2**31 - 2
 # share of transactions per hour of day: quiet nights, busy afternoons
 HOUR_WEIGHTS = np.array(
     [1, 1, 1, 1, 1, 2, 3, 5, 7, 8, 8, 9, 10, 9, 8, 8, 8, 9, 9, 8, 6, 4, 3, 2], float
@@ -71,6 +83,7 @@ def generate(
     customers, typical_log_amount, activity = _customers(
         np.random.default_rng(config.seed), config.n_customers
     )
+    customers = _with_attributes(customers, np.random.default_rng([config.seed, ATTRIBUTE_STREAM]))
     rng = np.random.default_rng([config.seed, batch])
     n = n_transactions or config.n_transactions
     days = days or config.days
@@ -102,11 +115,17 @@ def generate(
     else:
         risk = 1.8 * abroad + 1.3 * (hours < 6) + 1.0 * risky
     rate = config.fraud_rate if drift.fraud_rate is None else drift.fraud_rate
+    unfair = _unfairly_treated(
+        customers, who, config.bias, np.random.default_rng([config.seed, batch, BIAS_STREAM])
+    )
+    # their fraud no longer follows the pattern: the risks of their payments are shuffled among
+    # them (the same fraud rate, for everyone else the same labels)
+    risk[unfair.hidden] = unfair.rng.permutation(risk[unfair.hidden])
     is_fraud = rng.random(n) < _sigmoid(_intercept_for_rate(risk, rate) + risk)
     if not drift.concept_shift:
-        amount = np.where(
-            is_fraud, np.round(amount * np.exp(rng.normal(1.0, 0.4, size=n)), 2), amount
-        )
+        bumped = np.round(amount * np.exp(rng.normal(1.0, 0.4, size=n)), 2)
+        amount = np.where(is_fraud & ~unfair.hidden, bumped, amount)
+    amount = np.round(amount * unfair.amount_factor, 2)
 
     prefix = "T" if batch == 0 else f"B{batch}-"
     transactions = pd.DataFrame(
@@ -146,6 +165,38 @@ def _customers(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, np.ndarr
     typical_log_amount = rng.normal(3.4, 0.6, size=n)  # about 30 in the account's currency
     activity = rng.gamma(2.0, 1.0, size=n)
     return customers, typical_log_amount, activity
+
+
+def _with_attributes(customers: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    n = len(customers)
+    return customers.assign(
+        **{
+            s.AGE_BAND: rng.choice(list(AGE_BANDS), size=n, p=list(AGE_BANDS.values())),
+            s.REGION: rng.choice(list(REGIONS), size=n, p=list(REGIONS.values())),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class _Unfairness:
+    hidden: np.ndarray  # payments whose fraud label ignores the learnable pattern
+    amount_factor: np.ndarray  # multiplies each amount (1.0: unchanged)
+    rng: np.random.Generator
+
+
+def _unfairly_treated(
+    customers: pd.DataFrame, who: np.ndarray, bias: float, rng: np.random.Generator
+) -> _Unfairness:
+    """Per payment: which ones of `BIASED_GROUP`'s customers `bias` (0 to 1) hides the fraud
+    pattern of, and how erratic it makes their amounts (ordinary spending that looks unusual)."""
+    column, group = BIASED_GROUP
+    n = who.shape[0]
+    if bias == 0:
+        return _Unfairness(np.zeros(n, bool), np.ones(n), rng)
+    in_group = customers[column].to_numpy()[who] == group
+    hidden = in_group & (rng.random(n) < bias)
+    erratic = np.exp(np.where(in_group, rng.normal(0.0, 1.2 * bias, size=n), 0.0))
+    return _Unfairness(hidden, erratic, rng)
 
 
 def _hours(rng: np.random.Generator, n: int, night_rate: float | None) -> np.ndarray:

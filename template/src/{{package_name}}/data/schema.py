@@ -10,6 +10,11 @@ LABEL_TS = "label_ts"  # when the fraud label arrived
 # raw customers
 HOME_COUNTRY = "home_country"
 SEGMENT = "segment"
+# attributes a fairness review groups customers by: read by `validate` and `monitor` only, never
+# model features (conf/project.yml, fairness.attributes)
+AGE_BAND = "age_band"
+REGION = "region"
+CUSTOMER_ATTRIBUTES = (HOME_COUNTRY, SEGMENT, AGE_BAND, REGION)
 
 # raw transactions
 AMOUNT = "amount"

@@ -20,6 +20,7 @@ from ..features.assemble import model_inputs
 from ..registry import CHAMPION, require_alias
 from ..runtime import Context
 from ..training.dataset import FeatureSet, select_model_features
+from ..training.explain import REFERENCE_KEY
 from .scoring import PREDICTED, score
 
 MODEL_NAME, MODEL_VERSION = "model_name", "model_version"
@@ -47,12 +48,13 @@ def score_batch(ctx: Context) -> dict[str, Any]:
             f"'{ctx.tables.full_name(names.transaction_features)}': nothing to score. "
             "Check inference.batch_date and that the `features` step ran on new data."
         )
-    with downloaded(name, champion.version) as (model_dir, features):
+    with downloaded(name, champion.version, cfg.inference.reasons) as (model_dir, features):
         scored = score(
             select_model_features(inputs, cfg, extra=[], features=features),
             model_dir,
             features.columns,
             cfg.inference.decision_threshold,
+            cfg.inference.reasons,
         )
         predictions = scored.select(
             "*",
@@ -73,18 +75,28 @@ def score_batch(ctx: Context) -> dict[str, Any]:
 
 
 @contextmanager
-def downloaded(name: str, version: str | int) -> Iterator[tuple[Path, FeatureSet]]:
+def downloaded(
+    name: str, version: str | int, reasons: int = 0
+) -> Iterator[tuple[Path, FeatureSet]]:
     """A model version's files in a temporary folder, and the inputs it takes.
 
     The inputs come from its signature: after a change of the configured features, the
-    champion still gets the columns it was trained on."""
+    champion still gets the columns it was trained on. With `reasons` > 0 the version must carry
+    the reference values that top reasons compare with."""
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = Path(
             mlflow.artifacts.download_artifacts(
                 artifact_uri=f"models:/{name}/{version}", dst_path=tmp
             )
         )
-        yield model_dir, FeatureSet.of_signature(Model.load(str(model_dir)).signature)
+        logged = Model.load(str(model_dir))
+        if reasons and REFERENCE_KEY not in (logged.metadata or {}):
+            raise PipelineError(
+                f"inference.reasons={reasons}, but {name} v{version} was trained before reasons "
+                f"existed (no {REFERENCE_KEY} in its metadata): retrain and deploy it, or set "
+                "inference.reasons: 0"
+            )
+        yield model_dir, FeatureSet.of_signature(logged.signature)
 
 
 def check_deployment(ctx: Context) -> dict[str, Any]:

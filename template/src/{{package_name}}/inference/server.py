@@ -4,6 +4,8 @@ It answers like MLflow's scoring server (`POST /invocations`, `GET /ping`) but c
 request against the model's own inputs first (`payload.py`): a malformed request gets a 4xx that
 names the field, never a 5xx and never an echo of what was sent. It refuses to start on a busy
 port, and Ctrl-C or SIGTERM stop it with nothing left behind (there is no child process).
+`POST /invocations?reasons=N` adds the N features that pushed each score up most
+(training/explain.py).
 """
 
 from __future__ import annotations
@@ -29,8 +31,12 @@ from starlette.routing import Route
 from ..errors import PipelineError
 from ..registry import CHAMPION, require_alias
 from ..runtime.tracking import Tracking
+from ..training.explain import REFERENCE_KEY, top_reasons
 from .payload import MAX_BYTES, BadRequestError, Inputs, parse_request
 from .pipeline import NO_CHAMPION_HINT
+from .scoring import raw_fraud_score
+
+MAX_REASONS = 20
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +58,8 @@ def load_champion(tracking: Tracking) -> Champion:
 
 def create_app(champion: Champion) -> Starlette:
     inputs = Inputs.from_schema(champion.model.metadata.get_input_schema())
+    reference = (champion.model.metadata.metadata or {}).get(REFERENCE_KEY)
+    score = raw_fraud_score(champion.model)
 
     async def invocations(request: Request) -> Response:
         try:
@@ -59,14 +67,22 @@ def create_app(champion: Champion) -> Starlette:
         except BadRequestError as bad:
             return _error(bad.status, bad.message)
         try:
-            scores = await run_in_threadpool(champion.model.predict, frame)
+            reasons = requested_reasons(request.query_params.get("reasons"), reference)
+        except BadRequestError as bad:
+            return _error(bad.status, bad.message)
+        try:
+            scores = np.asarray(await run_in_threadpool(champion.model.predict, frame))
+            why = (
+                await run_in_threadpool(top_reasons, score, frame, reference, reasons, scores[:, 1])
+                if reasons
+                else None
+            )
         except Exception:  # the inputs were checked: this is a defect, logged, not echoed
             log.exception("the model failed on a checked request")
             return _error(500, "the model failed on this request; see the server log")
         predictions = np.asarray(scores).tolist()
-        return JSONResponse(
-            {"predictions": predictions, "model": champion.name, "version": champion.version}
-        )
+        answer = {"predictions": predictions, "model": champion.name, "version": champion.version}
+        return JSONResponse(answer | ({"reasons": why} if why is not None else {}))
 
     async def ping(_: Request) -> Response:
         return PlainTextResponse("ok")
@@ -83,6 +99,21 @@ def create_app(champion: Champion) -> Starlette:
         ],
         exception_handlers={HTTPException: http_error},
     )
+
+
+def requested_reasons(value: str | None, reference: dict | None) -> int:
+    """`?reasons=N`: the top N reasons of each score (0 or absent: none)."""
+    if value is None:
+        return 0
+    if not value.isdigit() or int(value) > MAX_REASONS:
+        raise BadRequestError(
+            400, f"query parameter 'reasons' must be a whole number from 0 to {MAX_REASONS}"
+        )
+    if int(value) and reference is None:
+        raise BadRequestError(
+            409, "this model version was trained before reasons existed: retrain it for reasons"
+        )
+    return int(value)
 
 
 def serve(tracking: Tracking, port: int, announce=print) -> None:

@@ -59,6 +59,7 @@ class MicroBatchScorer:
             self.model,
             self.features.columns,
             cfg.inference.decision_threshold,
+            cfg.inference.reasons,
         )
         predictions = scored.select(
             "*",
@@ -79,7 +80,7 @@ def score_stream(ctx: Context) -> dict[str, Any]:
     checkpoint = ctx.tables.checkpoint_location(QUERY)
     check_checkpoint_source(checkpoint, ctx.tables.table_id(names.transaction_features))
     before = _rows(ctx)
-    with downloaded(name, champion.version) as (model_dir, features):
+    with downloaded(name, champion.version, cfg.inference.reasons) as (model_dir, features):
         scorer = MicroBatchScorer(
             cfg, ctx.tables.names, pack_model(model_dir), features, name, str(champion.version)
         )

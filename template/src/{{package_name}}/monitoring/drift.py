@@ -16,7 +16,7 @@ SEVERITY = {NO_DATA: 0, OK: 0, WARN: 1, ALERT: 2}
 @dataclass(frozen=True)
 class MetricRow:
     feature: str
-    kind: str  # numeric | categorical | prediction | label | performance
+    kind: str  # numeric | categorical | prediction | label | performance | fairness
     metric: str
     value: float | None
     warn: float

@@ -19,11 +19,14 @@ import pandas as pd
 from pyspark.sql import functions as F
 
 from ..data import schema as s
+from ..data.attributes import transaction_attributes
 from ..errors import PipelineError
 from ..inference.pipeline import BATCH_ID, NO_CHAMPION_HINT
+from ..inference.scoring import PREDICTED
 from ..registry import CHAMPION, require_alias
 from ..runtime import Context
 from .drift import ALERT, OK, MetricRow, drift_rows, performance_rows, worst
+from .fairness import COUNT, fairness_rows, group_table, window_gaps
 from .profile import BASELINE_ARTIFACT, window_aggregates
 from .report import render_report
 
@@ -59,16 +62,18 @@ def monitor_window(ctx: Context) -> dict[str, Any]:
         )
 
     rows = drift_rows(baseline, aggregates, rules) + performance_rows(baseline, aggregates, rules)
+    gaps = _fairness_gaps(ctx, window)
+    rows += fairness_rows(gaps, cfg.fairness)
     status = worst([r.status for r in rows])
     labelled = sum(aggregates["label"]["counts"])
     title = f"Monitoring {name} v{champion.version}, window {batch_id}"
     report = render_report(title, status, rows, baseline, aggregates)
     with mlflow.start_run(run_name=f"monitor {batch_id}"):
         mlflow.set_tags({"step": "monitor", "window": batch_id, "status": status})
-        mlflow.log_metrics(
-            {f"{r.feature}.{r.metric}": r.value for r in rows if r.value is not None}
-        )
+        mlflow.log_metrics({_series(r): r.value for r in rows if r.value is not None})
         mlflow.log_text(report, f"monitoring/report-{batch_id}.html")
+        if gaps:
+            mlflow.log_table(group_table(gaps), f"monitoring/fairness-{batch_id}.json")
     _write_rows(ctx, rows, batch_id, str(champion.version), aggregates["rows"])
     saved = _save_report(rules.report_dir, batch_id, report)
     alerts = sorted({f"{r.feature}.{r.metric}" for r in rows if r.status == ALERT})
@@ -95,6 +100,28 @@ def latest_window(ctx: Context) -> tuple[str, str] | None:
     rows = table.filter(F.col("monitored_at") == newest).select("window_id", "status").distinct()
     rows = rows.collect()  # one window: a handful of statuses
     return rows[0].window_id, worst([r.status for r in rows])
+
+
+def _series(row: MetricRow) -> str:
+    """The MLflow metric of a row. A fairness row's feature also names the worse-off group
+    (`age_band=18-29`), which may change between windows: its series is per attribute."""
+    return f"{row.feature.split('=')[0]}.{row.metric}"
+
+
+def _fairness_gaps(ctx: Context, window):
+    """The fairness gate's gaps on the labelled rows of the window, from counts per group."""
+    cfg, rules = ctx.config, ctx.config.fairness
+    if not rules.attributes:
+        return []
+    attributes = transaction_attributes(ctx, rules.attributes).drop(s.EVENT_TS)
+    counts = (
+        window.filter(F.col(cfg.model.target).isNotNull())
+        .join(attributes, s.TRANSACTION_ID, "left")
+        .groupBy(*rules.attributes, cfg.model.target, PREDICTED)
+        .agg(F.count("*").alias(COUNT))
+        .toPandas()  # groups x 2 labels x 2 decisions: a few dozen rows
+    )
+    return window_gaps(counts, rules, cfg.model.target, PREDICTED)
 
 
 def _load_baseline(champion) -> dict[str, Any]:

@@ -35,6 +35,14 @@ METRIC_MEANINGS = {
     "threshold",
     "precision_drop": "share of flagged payments that were fraud, at training minus in this "
     "window, at the decision threshold",
+    "false_positive_rate_gap": "false-alarm rate of the worst-off customer group (named in the "
+    "feature column) minus the best group's, once labels arrived (fairness.max_gap)",
+    "false_negative_rate_gap": "share of fraud missed in the worst-off group minus the best "
+    "group's (fairness.max_gap)",
+    "recall_gap": "share of fraud caught in the best group minus the worst-off group's "
+    "(fairness.max_gap)",
+    "selection_rate_gap": "share of payments flagged in the most flagged group minus the least "
+    "flagged (fairness.max_gap)",
 }
 NEXT_STEPS = {
     OK: "Nothing to do: the inputs, the scores and the model's performance look like training.",

@@ -175,13 +175,15 @@ class DeltaTables:
         self.spark.sql(f"{merge}ON {condition} {clauses}", source=df).collect()
 
     def replace_where(self, df: DataFrame, name: str, column: str, value: str) -> None:
-        """Atomically replace the rows where `column == value` by `df` (one Delta commit)."""
+        """Atomically replace the rows where `column == value` by `df` (one Delta commit).
+
+        New columns of `df` are added to the table (e.g. `top_reasons` once turned on)."""
         if not self.exists(name):
             self.overwrite(df, name)
             return
         df.write.format("delta").mode("overwrite").option(
             "replaceWhere", _equals(column, value)
-        ).saveAsTable(self.full_name(name))
+        ).option("mergeSchema", "true").saveAsTable(self.full_name(name))
 
     def read_stream(self, name: str) -> DataFrame:
         """The table as a streaming source of its appended rows. Commits that change or delete

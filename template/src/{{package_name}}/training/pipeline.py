@@ -18,6 +18,7 @@ from ..runtime import Context
 from ..runtime.tracking import GIT_COMMIT_TAG, RUN_GIT_COMMIT_TAG, code_version
 from .dataset import FeatureSet, feature_columns, time_split, training_set
 from .evaluate import classification_metrics
+from .explain import REFERENCE_KEY, log_global_importance, reference_values
 from .handoff import record_registration
 from .model import build_model
 from .packaging import input_example, model_signature, nullable_features, pip_requirements
@@ -105,6 +106,8 @@ def log_and_register(
         mlflow.log_metrics(trained.metrics)
         # what the monitor compares scoring windows with: the held-out data and its scores
         mlflow.log_dict(_monitoring_baseline(trained, cfg), BASELINE_ARTIFACT)
+        target, seed = cfg.model.target, cfg.data.seed
+        log_global_importance(trained.model, trained.test, features, target, seed)
         example = input_example(trained.train, features)
         info = mlflow.sklearn.log_model(
             trained.model,
@@ -113,6 +116,8 @@ def log_and_register(
             input_example=example,
             pip_requirements=pip_requirements(),
             pyfunc_predict_fn="predict_proba",
+            # what top reasons reset each input to (inference.reasons, the REST `reasons`)
+            metadata={REFERENCE_KEY: _reference(trained, cfg)},
             serialization_format="skops",
             # trust exactly the types of the object we just trained, nothing more
             skops_trusted_types=skops_io.get_untrusted_types(data=skops_io.dumps(trained.model)),
@@ -123,6 +128,11 @@ def log_and_register(
     )
     record_registration(ctx, version.version, commit)
     return str(version.version), run.info.run_id
+
+
+def _reference(trained: TrainedModel, cfg: Config) -> dict[str, Any]:
+    numeric, categorical = cfg.model.numeric_features, cfg.model.categorical_features
+    return reference_values(trained.train, numeric, categorical)
 
 
 def _monitoring_baseline(trained: TrainedModel, cfg: Config) -> dict[str, Any]:

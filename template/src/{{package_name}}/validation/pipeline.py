@@ -13,9 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 import mlflow
+import numpy as np
 import pandas as pd
 from mlflow.entities.model_registry import ModelVersion
 
+from ..data import schema as s
+from ..data.attributes import transaction_attributes
 from ..errors import PipelineError
 from ..registry import CHALLENGER, CHAMPION, Registry, tag_key
 from ..runtime import Context
@@ -27,6 +30,7 @@ from ..training.pipeline import load_training_frame
 from .baseline import NEEDED, RuleBasedBaseline
 from .checks import CheckResult, failed
 from .compliance import compliance_checks
+from .fairness import by_group_table, fairness_checks, group_gaps
 from .gate import baseline_checks, champion_checks, evaluate, threshold_checks
 from .record import (
     ENFORCE,
@@ -89,6 +93,8 @@ def validate_model(ctx: Context, report_only: bool | None = None) -> dict[str, A
                     _log_baseline(baseline_data), baseline_data, cfg.model.target
                 )
             results += baseline_checks(candidate_eval, baseline_eval, rules.baseline_margin)
+        if cfg.fairness.attributes:
+            results += _fairness_checks(ctx, holdout, mine, _uri(name, candidate))
         status = FAILED if failed(results) else PASSED
         mode = REPORT_ONLY if report_only else ENFORCE
         commit = code_version(cfg.run.git_commit)
@@ -148,6 +154,30 @@ def _holdout(ctx: Context, features: FeatureSet, champion: ModelVersion | None) 
 def _inputs(holdout: pd.DataFrame, features: FeatureSet, cfg) -> pd.DataFrame:
     target = cfg.model.target
     return holdout[[*features.columns, target]].astype({target: "int64"})
+
+
+def _fairness_checks(
+    ctx: Context, holdout: pd.DataFrame, features: FeatureSet, uri: str
+) -> list[CheckResult]:
+    """The candidate's error rates per group of each sensitive attribute, on the held-out rows.
+
+    The attributes join the held-out rows here, by transaction id, after the model was scored:
+    they are evaluation data, never model inputs."""
+    cfg, rules = ctx.config, ctx.config.fairness
+    attributes = transaction_attributes(ctx, rules.attributes).drop(s.EVENT_TS).toPandas()
+    groups = holdout[[s.TRANSACTION_ID]].merge(attributes, on=s.TRANSACTION_ID, how="left")
+    scores = np.asarray(mlflow.pyfunc.load_model(uri).predict(holdout[features.columns]))
+    # [P(legitimate), P(fraud)] per row; a model logged to predict labels gives its decisions
+    scores = scores[:, 1] if scores.ndim == 2 else scores
+    gaps = group_gaps(
+        holdout[cfg.model.target].to_numpy(),
+        scores >= cfg.inference.decision_threshold,
+        groups[rules.attributes],
+        list(rules.max_gap),
+        rules.min_group_size,
+    )
+    mlflow.log_table(pd.DataFrame(by_group_table(gaps)), "fairness/by_group.json")
+    return fairness_checks(gaps, rules)
 
 
 def _log_baseline(data: pd.DataFrame) -> str:
