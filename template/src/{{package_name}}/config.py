@@ -317,6 +317,17 @@ class FairnessConfig(_Section):
         return self
 
 
+class CardConfig(_Section):
+    """What a person writes for the model card of every version (src/<package>/model_card/);
+    the rest of the card comes from what the pipeline recorded. Empty text shows as "not
+    written" in the card."""
+
+    intended_use: str = ""
+    out_of_scope: str = ""
+    limitations: list[str] = Field(default_factory=list)
+    owners: list[str] = Field(default_factory=list)
+
+
 class DeploymentConfig(_Section):
     # a Model Serving endpoint name turns serving on (Databricks runtimes only)
     serving_endpoint: str | None = None
@@ -392,6 +403,7 @@ class Config(_Section):
     inference: InferenceConfig = InferenceConfig()
     monitoring: MonitoringConfig
     fairness: FairnessConfig = FairnessConfig()
+    card: CardConfig = CardConfig()
 
 
 def default_conf_dir() -> Path:

@@ -160,6 +160,13 @@ STEPS: dict[str, Step] = {
             in_all=False,
         ),
         Step(
+            "card",
+            "model_card.pipeline:write_alias_cards",
+            (),
+            "write the model card of every version holding an alias again",
+            in_all=False,
+        ),
+        Step(
             "check",
             "inference.pipeline:check_deployment",
             (),

@@ -4,6 +4,7 @@ Every registry call of the project goes through `Registry`, so what Unity Catalo
 fails here first, on a laptop as on Databricks:
 - tag keys avoid the characters Unity Catalog rejects (`. , - = / :`), keys <= 255 characters,
   values <= 1000, at most 50 tags on a version;
+- a version's description (Unity Catalog's comment) has 1 to 65,536 characters;
 - every registered version has a signature with inputs and outputs;
 - models move with aliases (`challenger`, `champion`, `previous_champion`): no stage calls;
 - a version's tags are read from `version()`, never from a search (Unity Catalog's search
@@ -34,6 +35,7 @@ PREVIOUS_CHAMPION = "previous_champion"
 
 FORBIDDEN_IN_TAG_KEYS = ".,-=/:"
 MAX_TAG_KEY, MAX_TAG_VALUE, MAX_TAGS = 255, 1000, 50
+MAX_DESCRIPTION = 65_536  # Unity Catalog's model version comment
 # what a missing alias, version or model is called by the sqlite store and Unity Catalog
 ABSENT = {"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"}
 
@@ -74,6 +76,15 @@ def check_tag(key: str, value: str) -> None:
         )
 
 
+def check_description(text: str) -> None:
+    if not text.strip() or len(text) > MAX_DESCRIPTION:
+        raise RegistryRuleError(
+            f"a model version description of {len(text)} characters: Unity Catalog accepts 1 to "
+            f"{MAX_DESCRIPTION} (the model card is the description: shorten its text in "
+            "conf/project.yml `card`)"
+        )
+
+
 def check_signature(signature: ModelSignature | None, model_uri: str) -> None:
     if signature is None or signature.outputs is None:
         what = "no signature" if signature is None else "a signature without outputs"
@@ -98,6 +109,7 @@ class Registry:
     def register(self, model_uri: str, description: str, tags: dict[str, str]) -> ModelVersion:
         """Register a logged model as a new version, with its description and tags."""
         check_signature(mlflow.models.get_model_info(model_uri).signature, model_uri)
+        check_description(description)
         for key, value in tags.items():
             check_tag(key, value)
         with self._errors("register a version of"):
@@ -130,6 +142,16 @@ class Registry:
             raise NoModelError(f"model '{self.name}' has no version with alias '{alias}'. {hint}")
         return version
 
+    def aliases(self) -> dict[str, str]:
+        """Every alias of the model and the version holding it ({} when none, or no model)."""
+        try:
+            model = self.client.get_registered_model(self.name)
+        except MlflowException as error:
+            if is_absent(error):
+                return {}
+            raise self._failure("read the aliases of", error) from None
+        return {alias: str(version) for alias, version in model.aliases.items()}
+
     def set_alias(self, alias: str, version: str) -> None:
         with self._errors(f"set alias '{alias}' on"):
             self.client.set_registered_model_alias(self.name, alias, str(version))
@@ -137,6 +159,12 @@ class Registry:
     def delete_alias(self, alias: str) -> None:
         with self._errors(f"delete alias '{alias}' of"):
             self.client.delete_registered_model_alias(self.name, alias)
+
+    def describe(self, version: str, description: str) -> None:
+        """Replace a version's description (Unity Catalog shows it as the version's comment)."""
+        check_description(description)
+        with self._errors("describe a version of"):
+            self.client.update_model_version(self.name, str(version), description=description)
 
     def set_tags(self, version: str, tags: dict[str, str]) -> None:
         for key, value in tags.items():

@@ -14,6 +14,25 @@ from . import schema as s
 from .contract import conform
 
 
+def present_attributes(ctx: Context, attributes: list[str]) -> tuple[list[str], list[str]]:
+    """(present, missing): the attributes the raw customer table has a column for, and the
+    others (a feed without them, or local raw data generated before a template update added
+    them). What is missing is reported as not measured, never guessed."""
+    columns = {c.lower() for c in ctx.tables.read(ctx.config.tables.raw_customers).columns}
+    present = [a for a in attributes if a.lower() in columns]
+    return present, [a for a in attributes if a not in present]
+
+
+def missing_attribute(ctx: Context, attribute: str) -> str:
+    """Why an attribute was not measured, and the fix."""
+    table = ctx.tables.full_name(ctx.config.tables.raw_customers)
+    return (
+        f"not measured: '{table}' has no column '{attribute}'. Add it to the customer feed or "
+        "remove it from fairness.attributes (locally, `run data` regenerates the raw tables "
+        "with it)"
+    )
+
+
 def transaction_attributes(ctx: Context, attributes: list[str]) -> DataFrame:
     """`transaction_id` and the named customer attributes of every featured transaction.
 

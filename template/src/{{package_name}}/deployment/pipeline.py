@@ -20,6 +20,7 @@ from typing import Any
 
 from mlflow.entities.model_registry import ModelVersion
 
+from ..model_card.pipeline import write_card
 from ..registry import CHALLENGER, CHAMPION, PREVIOUS_CHAMPION, NoModelError, Registry
 from ..runtime import Context
 from ..training.handoff import registered_version
@@ -93,6 +94,7 @@ def rollback_model(ctx: Context) -> dict[str, Any]:
     )
     registry.set_alias(CHAMPION, previous)  # the switch
     registry.set_tags(current.version, {"deploy_rolled_back_at": datetime.now(UTC).isoformat()})
+    write_card(ctx, current.version)  # its card says the validation was withdrawn, and why
     result = {"champion": f"v{current.version} -> v{previous} (v{current.version} rolled back)"}
     if ctx.config.deployment.serving_endpoint:
         result["serving"] = serve_version(workspace_client(), ctx.config.deployment, name, previous)

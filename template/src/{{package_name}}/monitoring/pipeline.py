@@ -19,7 +19,7 @@ import pandas as pd
 from pyspark.sql import functions as F
 
 from ..data import schema as s
-from ..data.attributes import transaction_attributes
+from ..data.attributes import missing_attribute, present_attributes, transaction_attributes
 from ..errors import PipelineError
 from ..inference.pipeline import BATCH_ID, NO_CHAMPION_HINT
 from ..inference.scoring import PREDICTED
@@ -111,13 +111,17 @@ def _series(row: MetricRow) -> str:
 def _fairness_gaps(ctx: Context, window):
     """The fairness gate's gaps on the labelled rows of the window, from counts per group."""
     cfg, rules = ctx.config, ctx.config.fairness
-    if not rules.attributes:
+    present, missing = present_attributes(ctx, rules.attributes)
+    for attribute in missing:
+        log.warning("fairness of %s %s", attribute, missing_attribute(ctx, attribute))
+    if not present:
         return []
-    attributes = transaction_attributes(ctx, rules.attributes).drop(s.EVENT_TS)
+    rules = rules.model_copy(update={"attributes": present})
+    attributes = transaction_attributes(ctx, present).drop(s.EVENT_TS)
     counts = (
         window.filter(F.col(cfg.model.target).isNotNull())
         .join(attributes, s.TRANSACTION_ID, "left")
-        .groupBy(*rules.attributes, cfg.model.target, PREDICTED)
+        .groupBy(*present, cfg.model.target, PREDICTED)
         .agg(F.count("*").alias(COUNT))
         .toPandas()  # groups x 2 labels x 2 decisions: a few dozen rows
     )

@@ -12,6 +12,7 @@ from sklearn.pipeline import Pipeline
 from skops import io as skops_io
 
 from ..config import Config
+from ..model_card.pipeline import write_card
 from ..monitoring.profile import BASELINE_ARTIFACT, baseline_profile
 from ..registry import tag_key
 from ..runtime import Context
@@ -101,6 +102,7 @@ def log_and_register(
         mlflow.set_tags(run_tags | ({RUN_GIT_COMMIT_TAG: commit} if commit else {}))
         mlflow.log_params(
             {**cfg.model.params, "features": ",".join(features), "train_rows": len(trained.train)}
+            | {"test_rows": len(trained.test), "estimator": type(trained.model[-1]).__name__}
             | {"nullable_features": ",".join(nullable_features(trained.train, features))}
         )
         mlflow.log_metrics(trained.metrics)
@@ -127,6 +129,7 @@ def log_and_register(
         info.model_uri, MODEL_DESCRIPTION, tags | ({GIT_COMMIT_TAG: commit} if commit else {})
     )
     record_registration(ctx, version.version, commit)
+    write_card(ctx, version.version)  # the facts of training; validate adds its checks
     return str(version.version), run.info.run_id
 
 

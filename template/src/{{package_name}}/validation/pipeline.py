@@ -18,8 +18,9 @@ import pandas as pd
 from mlflow.entities.model_registry import ModelVersion
 
 from ..data import schema as s
-from ..data.attributes import transaction_attributes
+from ..data.attributes import missing_attribute, present_attributes, transaction_attributes
 from ..errors import PipelineError
+from ..model_card.pipeline import write_card
 from ..registry import CHALLENGER, CHAMPION, Registry, tag_key
 from ..runtime import Context
 from ..runtime.tracking import RUN_GIT_COMMIT_TAG, code_version
@@ -98,6 +99,8 @@ def validate_model(ctx: Context, report_only: bool | None = None) -> dict[str, A
         status = FAILED if failed(results) else PASSED
         mode = REPORT_ONLY if report_only else ENFORCE
         commit = code_version(cfg.run.git_commit)
+        # the threshold the fairness rates were measured at, for the model card
+        mlflow.log_param("decision_threshold", cfg.inference.decision_threshold)
         mlflow.set_tags(
             {"step": "validate", "model_version": str(candidate.version), "status": status}
             | {"model_name": name, "mode": mode, "compared_with": against}
@@ -114,6 +117,7 @@ def validate_model(ctx: Context, report_only: bool | None = None) -> dict[str, A
     record_validation(ctx, candidate.version, results, status, mode, against, run_id)
     _tag(registry, candidate, results, status, mode, against, run_id, champion)
     promoted = _set_alias(registry, candidate, status, report_only)
+    write_card(ctx, candidate.version)  # with this validation's checks, passed or failed
     if status == FAILED and not report_only:
         raise ValidationFailedError(
             f"{name} v{candidate.version} failed validation against {against}; "
@@ -164,7 +168,11 @@ def _fairness_checks(
     The attributes join the held-out rows here, by transaction id, after the model was scored:
     they are evaluation data, never model inputs."""
     cfg, rules = ctx.config, ctx.config.fairness
-    attributes = transaction_attributes(ctx, rules.attributes).drop(s.EVENT_TS).toPandas()
+    present, missing = present_attributes(ctx, rules.attributes)
+    unmeasured = [CheckResult(f"fairness.{a}", True, missing_attribute(ctx, a)) for a in missing]
+    if not present:
+        return unmeasured
+    attributes = transaction_attributes(ctx, present).drop(s.EVENT_TS).toPandas()
     groups = holdout[[s.TRANSACTION_ID]].merge(attributes, on=s.TRANSACTION_ID, how="left")
     scores = np.asarray(mlflow.pyfunc.load_model(uri).predict(holdout[features.columns]))
     # [P(legitimate), P(fraud)] per row; a model logged to predict labels gives its decisions
@@ -172,12 +180,12 @@ def _fairness_checks(
     gaps = group_gaps(
         holdout[cfg.model.target].to_numpy(),
         scores >= cfg.inference.decision_threshold,
-        groups[rules.attributes],
+        groups[present],
         list(rules.max_gap),
         rules.min_group_size,
     )
     mlflow.log_table(pd.DataFrame(by_group_table(gaps)), "fairness/by_group.json")
-    return fairness_checks(gaps, rules)
+    return unmeasured + fairness_checks(gaps, rules)
 
 
 def _log_baseline(data: pd.DataFrame) -> str:

@@ -97,6 +97,25 @@ def withdraw(ctx: Context, standing: Standing | None, version: str, reason: str)
 
 def standing(ctx: Context, version: str) -> Standing | None:
     """The newest entry of `version`, or None when it was never validated."""
+    entry = newest_entry(ctx, version)
+    if entry is None:
+        return None
+    newest = entry.iloc[0]
+    measured = entry[entry["value"].notna()]
+    return Standing(
+        version=str(version),
+        run_id=newest["validation_run_id"],
+        status=newest["status"],
+        mode=newest["mode"],
+        compared_with=newest["compared_with"],
+        at=newest["validated_at"],
+        detail=newest["detail"],
+        values=dict(zip(measured["check"], measured["value"].astype(float), strict=True)),
+    )
+
+
+def newest_entry(ctx: Context, version: str) -> pd.DataFrame | None:
+    """The rows of the newest validation (or withdrawal) of `version`, None when it has none."""
     table = ctx.config.tables.evaluations
     if not ctx.tables.exists(table):
         return None
@@ -115,17 +134,7 @@ def standing(ctx: Context, version: str) -> Standing | None:
         (rows["validation_run_id"] == newest["validation_run_id"])
         & (rows["validated_at"] == newest["validated_at"])
     ]
-    measured = entry[entry["value"].notna()]
-    return Standing(
-        version=str(version),
-        run_id=newest["validation_run_id"],
-        status=newest["status"],
-        mode=newest["mode"],
-        compared_with=newest["compared_with"],
-        at=newest["validated_at"],
-        detail=newest["detail"],
-        values=dict(zip(measured["check"], measured["value"].astype(float), strict=True)),
-    )
+    return entry.reset_index(drop=True)
 
 
 def _write(ctx: Context, rows: pd.DataFrame) -> None:

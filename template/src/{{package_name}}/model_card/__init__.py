@@ -1,0 +1,1 @@
+"""The model card of each registered version (see pipeline.py)."""
