@@ -126,6 +126,8 @@ class TablesConfig(_Section):
     training_runs: TableName
     predictions: TableName
     stream_predictions: TableName
+    # the challenger's scores of each batch (inference.shadow), compared by `monitor`
+    shadow_predictions: TableName = "shadow_predictions"
     monitoring: TableName
 
     @model_validator(mode="after")
@@ -342,6 +344,9 @@ class InferenceConfig(_Section):
     decision_threshold: float = Field(default=0.5, gt=0, lt=1)
     # per score, also write the N features that pushed it up most (column top_reasons); 0: off
     reasons: int = Field(default=0, ge=0, le=20)
+    # batch shadow: when a `challenger` exists, it scores each batch too, into
+    # tables.shadow_predictions (never returned, never acted on); `monitor` compares the two
+    shadow: bool = True
 
 
 class Thresholds(_Section):

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
-import mlflow
-from mlflow.models import Model
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -19,12 +13,18 @@ from ..errors import PipelineError
 from ..features.assemble import model_inputs
 from ..registry import CHAMPION, require_alias
 from ..runtime import Context
-from ..training.dataset import FeatureSet, select_model_features
-from ..training.explain import REFERENCE_KEY
-from .scoring import PREDICTED, score
+from ..training.dataset import select_model_features
+from .scoring import (
+    BATCH_ID,
+    MODEL_NAME,
+    MODEL_VERSION,
+    PREDICTED,
+    SCORED_AT,
+    downloaded,
+    score,
+)
+from .shadow import score_shadow
 
-MODEL_NAME, MODEL_VERSION = "model_name", "model_version"
-SCORED_AT, BATCH_ID = "scored_at", "batch_id"
 NO_CHAMPION_HINT = "Run `validate` and `deploy` first (or `run all`)."
 
 
@@ -64,6 +64,7 @@ def score_batch(ctx: Context) -> dict[str, Any]:
             F.lit(batch_id).alias(BATCH_ID),
         )
         ctx.tables.replace_where(predictions, names.predictions, BATCH_ID, batch_id)
+    shadow = score_shadow(ctx, inputs, batch_id, str(champion.version))
     batch = ctx.tables.read(names.predictions).filter(F.col(BATCH_ID) == batch_id)
     stats = batch.agg(F.count("*").alias("rows"), F.avg(PREDICTED).alias("flagged")).first()
     return {
@@ -71,32 +72,8 @@ def score_batch(ctx: Context) -> dict[str, Any]:
         "model": f"{name} v{champion.version}",
         "rows": stats["rows"],
         "flagged": f"{(stats['flagged'] or 0):.2%}",
+        "shadow": shadow,
     }
-
-
-@contextmanager
-def downloaded(
-    name: str, version: str | int, reasons: int = 0
-) -> Iterator[tuple[Path, FeatureSet]]:
-    """A model version's files in a temporary folder, and the inputs it takes.
-
-    The inputs come from its signature: after a change of the configured features, the
-    champion still gets the columns it was trained on. With `reasons` > 0 the version must carry
-    the reference values that top reasons compare with."""
-    with tempfile.TemporaryDirectory() as tmp:
-        model_dir = Path(
-            mlflow.artifacts.download_artifacts(
-                artifact_uri=f"models:/{name}/{version}", dst_path=tmp
-            )
-        )
-        logged = Model.load(str(model_dir))
-        if reasons and REFERENCE_KEY not in (logged.metadata or {}):
-            raise PipelineError(
-                f"inference.reasons={reasons}, but {name} v{version} was trained before reasons "
-                f"existed (no {REFERENCE_KEY} in its metadata): retrain and deploy it, or set "
-                "inference.reasons: 0"
-            )
-        yield model_dir, FeatureSet.of_signature(logged.signature)
 
 
 def check_deployment(ctx: Context) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Batch scoring in Spark: the model loads once per Python worker; rows flow as Arrow batches."""
+"""Batch scoring in Spark: the model loads once per Python worker; rows flow as Arrow batches.
+And a model version's files, downloaded for the driver to pack and ship."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +24,46 @@ from pyspark.sql.types import (
     StructType,
 )
 
+from ..errors import PipelineError
+from ..training.dataset import FeatureSet
 from ..training.explain import REFERENCE_KEY, top_reasons
 
+MODEL_NAME, MODEL_VERSION = "model_name", "model_version"
+SCORED_AT, BATCH_ID = "scored_at", "batch_id"
 PROBABILITY = "fraud_probability"
 PREDICTED = "is_fraud_predicted"
 REASONS = "top_reasons"  # the features that pushed the score up most (inference.reasons > 0)
 
 _loaded_models: dict[str, object] = {}  # per Python worker: model digest -> loaded model
+
+
+@contextmanager
+def downloaded(
+    name: str, version: str | int, reasons: int = 0
+) -> Iterator[tuple[Path, FeatureSet]]:
+    """A model version's files in a temporary folder, and the inputs it takes.
+
+    The inputs come from its signature: after a change of the configured features, the
+    champion still gets the columns it was trained on. With `reasons` > 0 the version must carry
+    the reference values that top reasons compare with."""
+    # imported here: Spark's Python workers import this module too, and never need them
+    import mlflow
+    from mlflow.models import Model
+
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = Path(
+            mlflow.artifacts.download_artifacts(
+                artifact_uri=f"models:/{name}/{version}", dst_path=tmp
+            )
+        )
+        logged = Model.load(str(model_dir))
+        if reasons and REFERENCE_KEY not in (logged.metadata or {}):
+            raise PipelineError(
+                f"inference.reasons={reasons}, but {name} v{version} was trained before reasons "
+                f"existed (no {REFERENCE_KEY} in its metadata): retrain and deploy it, or set "
+                "inference.reasons: 0"
+            )
+        yield model_dir, FeatureSet.of_signature(logged.signature)
 
 
 def score(

@@ -29,8 +29,16 @@ from ..registry import CHAMPION, require_alias
 from ..runtime import Context
 from ..runtime.tables import DeltaTables, TableNames
 from ..training.dataset import FeatureSet, select_model_features
-from .pipeline import BATCH_ID, MODEL_NAME, MODEL_VERSION, NO_CHAMPION_HINT, SCORED_AT, downloaded
-from .scoring import pack_model, score_packed
+from .pipeline import NO_CHAMPION_HINT
+from .scoring import (
+    BATCH_ID,
+    MODEL_NAME,
+    MODEL_VERSION,
+    SCORED_AT,
+    downloaded,
+    pack_model,
+    score_packed,
+)
 
 QUERY = "stream_predictions"  # the query's name, and its checkpoint's folder
 

@@ -10,13 +10,14 @@ from .profile import PREDICTION
 from .stats import DRIFT_METRICS, binned_roc_auc, precision_recall
 
 OK, WARN, ALERT, NO_DATA = "ok", "warn", "alert", "no data"
-SEVERITY = {NO_DATA: 0, OK: 0, WARN: 1, ALERT: 2}
+INFO = "info"  # a row that describes, never judges (the challenger's comparison)
+SEVERITY = {NO_DATA: 0, INFO: 0, OK: 0, WARN: 1, ALERT: 2}
 
 
 @dataclass(frozen=True)
 class MetricRow:
     feature: str
-    kind: str  # numeric | categorical | prediction | label | performance | fairness
+    kind: str  # numeric | categorical | prediction | label | performance | fairness | challenger
     metric: str
     value: float | None
     warn: float

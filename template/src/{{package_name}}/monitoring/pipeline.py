@@ -25,6 +25,8 @@ from ..inference.pipeline import BATCH_ID, NO_CHAMPION_HINT
 from ..inference.scoring import PREDICTED
 from ..registry import CHAMPION, require_alias
 from ..runtime import Context
+from .challenger import KIND as CHALLENGER_KIND
+from .challenger import challenger_rows
 from .drift import ALERT, OK, MetricRow, drift_rows, performance_rows, worst
 from .fairness import COUNT, fairness_rows, group_table, window_gaps
 from .profile import BASELINE_ARTIFACT, window_aggregates
@@ -65,6 +67,7 @@ def monitor_window(ctx: Context) -> dict[str, Any]:
     gaps = _fairness_gaps(ctx, window)
     rows += fairness_rows(gaps, cfg.fairness)
     status = worst([r.status for r in rows])
+    rows += _challenger_rows(ctx, window, batch_id)  # describes the challenger: no status
     labelled = sum(aggregates["label"]["counts"])
     title = f"Monitoring {name} v{champion.version}, window {batch_id}"
     report = render_report(title, status, rows, baseline, aggregates)
@@ -77,11 +80,13 @@ def monitor_window(ctx: Context) -> dict[str, Any]:
     _write_rows(ctx, rows, batch_id, str(champion.version), aggregates["rows"])
     saved = _save_report(rules.report_dir, batch_id, report)
     alerts = sorted({f"{r.feature}.{r.metric}" for r in rows if r.status == ALERT})
+    compared = {r.metric: r.value for r in rows if r.kind == CHALLENGER_KIND}
     summary = {
         "status": status,
         "window": f"{batch_id}: {aggregates['rows']} rows, {labelled} labelled",
         "alerts": ", ".join(alerts) or "none",
         "report": saved or "in MLflow",
+        **({"challenger agreement": f"{compared['agreement']:.2%}"} if compared else {}),
     }
     if status != OK and rules.webhook_url:
         _notify(rules.webhook_url, {"model": name, "version": str(champion.version), **summary})
@@ -126,6 +131,15 @@ def _fairness_gaps(ctx: Context, window):
         .toPandas()  # groups x 2 labels x 2 decisions: a few dozen rows
     )
     return window_gaps(counts, rules, cfg.model.target, PREDICTED)
+
+
+def _challenger_rows(ctx: Context, window, batch_id: str) -> list[MetricRow]:
+    """The batch shadow's comparison, when a challenger scored this window."""
+    names = ctx.config.tables
+    if not ctx.tables.exists(names.shadow_predictions):
+        return []
+    shadow = ctx.tables.read(names.shadow_predictions).filter(F.col(BATCH_ID) == batch_id)
+    return challenger_rows(window, shadow, ctx.config.model.target)
 
 
 def _load_baseline(champion) -> dict[str, Any]:

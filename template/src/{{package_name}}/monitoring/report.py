@@ -22,6 +22,12 @@ COLOURS = {OK: "#2e7d32", WARN: "#ef6c00", ALERT: "#c62828"}
 # What each metric measures, in the words a reader of the report needs (thresholds:
 # conf/project.yml, monitoring.*)
 METRIC_MEANINGS = {
+    "agreement": "share of the window's transactions the challenger (batch shadow) decides as "
+    "the champion does",
+    "mean_score_delta": "challenger's mean P(fraud) minus the champion's, same transactions",
+    "flagged_share_delta": "challenger's share of flagged transactions minus the champion's",
+    "precision_delta": "challenger's precision minus the champion's, on the labelled rows",
+    "recall_delta": "challenger's recall minus the champion's, on the labelled rows",
     "psi": "population stability index of the binned values: how much the shares per bin moved "
     "(0: identical; 0.1: a shift worth a look; 0.25: a large one)",
     "ks": "largest gap between the two cumulative distributions (0 to 1)",
@@ -132,11 +138,15 @@ def _table_row(row: MetricRow) -> str:
         row.kind,
         row.metric,
         value,
-        f"{row.warn:g}",
-        f"{row.alert:g}",
+        _limit(row.warn),
+        _limit(row.alert),
     ]
     status = f"<td style='color:{colour};font-weight:bold'>{row.status}</td>"
     return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + status + "</tr>"
+
+
+def _limit(value: float) -> str:
+    return "" if value != value else f"{value:g}"  # NaN: a row without limits (info)
 
 
 def _meanings(rows: list[MetricRow]) -> str:
