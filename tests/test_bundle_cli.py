@@ -203,6 +203,8 @@ def test_deploy_creates_the_jobs_the_bundle_declares(scenario, target, render_sc
         f"{slug}-features": ["features"],
         f"{slug}-training": ["train", "validate", "deploy"],
         f"{slug}-model-rollback": ["rollback"],
+        f"{slug}-model-promotion": ["promote"],
+        f"{slug}-model-cards": ["card"],
         f"{slug}-tuning": ["tune"],
         f"{slug}-inference": ["inference"],
         f"{slug}-streaming": ["stream"],

@@ -335,6 +335,9 @@ class DeploymentConfig(_Section):
     serving_endpoint: str | None = None
     workload_size: Literal["Small", "Medium", "Large"] = "Small"
     scale_to_zero: bool = True
+    # `promote` moves `challenger` to champion only after it scored this many transactions in
+    # shadow (inference.shadow), and only with an enforced, passed validation
+    promote_after_rows: int = Field(default=1000, ge=0)
 
 
 class InferenceConfig(_Section):

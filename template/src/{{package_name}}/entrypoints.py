@@ -55,8 +55,16 @@ def deploy() -> None:
     _entry("deploy")
 
 
+def promote() -> None:
+    _entry("promote")
+
+
 def rollback() -> None:
     _entry("rollback")
+
+
+def card() -> None:
+    _entry("card")
 
 
 def inference() -> None:

@@ -153,6 +153,13 @@ STEPS: dict[str, Step] = {
             in_all=False,
         ),
         Step(
+            "promote",
+            "deployment.pipeline:promote_challenger",
+            (),
+            "move `champion` to `challenger` after its shadow traffic (through the gate)",
+            in_all=False,
+        ),
+        Step(
             "rollback",
             "deployment.pipeline:rollback_model",
             ("evaluations",),

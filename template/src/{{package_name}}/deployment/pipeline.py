@@ -1,10 +1,13 @@
-"""The `deploy` and `rollback` steps: move `champion` with aliases, one atomic switch each.
+"""The `deploy`, `promote` and `rollback` steps: move `champion` with aliases, one atomic switch
+each.
 
 `deploy` promotes the version this job run registered and validated (the hand-off record), never
 "whichever holds `challenger`" or "the newest": another job may have validated another version
 in between. It refuses unless that version's validation record (approval.py: the evaluation
 table, confirmed by the MLflow run; never tags or aliases set by hand) is an enforced pass
-against the champion that is still in place.
+against the champion that is still in place. `promote` moves the version holding `challenger`
+instead, after it scored `deployment.promote_after_rows` transactions in shadow, on the same
+record.
 
 Each alias update is a single registry call, so a reader resolving `@champion` sees either the
 old or the new version, never a half-done promotion. Each champion remembers the version it
@@ -20,6 +23,7 @@ from typing import Any
 
 from mlflow.entities.model_registry import ModelVersion
 
+from ..inference.shadow import shadow_rows
 from ..model_card.pipeline import write_card
 from ..registry import CHALLENGER, CHAMPION, PREVIOUS_CHAMPION, NoModelError, Registry
 from ..runtime import Context
@@ -30,7 +34,7 @@ from .endpoint import serve_version, workspace_client
 
 PREVIOUS_TAG = "deploy_previous_champion"
 
-__all__ = ["DeploymentRefusedError", "deploy_model", "rollback_model"]
+__all__ = ["DeploymentRefusedError", "deploy_model", "promote_challenger", "rollback_model"]
 
 
 def deploy_model(ctx: Context) -> dict[str, Any]:
@@ -40,9 +44,42 @@ def deploy_model(ctx: Context) -> dict[str, Any]:
     if champion is not None and champion.version == candidate.version:
         _release_challenger(registry, candidate.version)
         return {"champion": f"v{champion.version} (unchanged)"}
-    record = require_validated(
-        ctx, candidate, f"{name} v{candidate.version}, registered by this run,"
+    return _switch(
+        ctx, candidate, champion, f"{name} v{candidate.version}, registered by this run,"
     )
+
+
+def promote_challenger(ctx: Context) -> dict[str, Any]:
+    """The `promote` step: `challenger` becomes champion once it has met enough traffic
+    (`deployment.promote_after_rows` transactions scored in shadow), through the same record
+    `deploy` requires: an enforced pass against the champion still in place."""
+    registry, name = ctx.tracking.registry(), ctx.tracking.model_name
+    ctx.tracking.activate()
+    challenger = registry.require_alias(
+        CHALLENGER, "Nothing to promote: `validate` sets it on an enforced pass."
+    )
+    champion = registry.version_by_alias(CHAMPION)
+    if champion is not None and champion.version == challenger.version:
+        _release_challenger(registry, challenger.version)
+        return {"champion": f"v{champion.version} (unchanged)"}
+    seen, needed = shadow_rows(ctx, challenger.version), ctx.config.deployment.promote_after_rows
+    if seen < needed:
+        raise DeploymentRefusedError(
+            f"{name} v{challenger.version}, the challenger, has scored {seen} transactions in "
+            f"shadow ('{ctx.tables.full_name(ctx.config.tables.shadow_predictions)}'), fewer "
+            f"than deployment.promote_after_rows={needed}: let `inference` run on more batches "
+            "while it holds the alias, then promote."
+        )
+    why = f"{name} v{challenger.version}, the challenger,"
+    return {**_switch(ctx, challenger, champion, why), "traffic": f"{seen} rows in shadow"}
+
+
+def _switch(
+    ctx: Context, candidate: ModelVersion, champion: ModelVersion | None, why: str
+) -> dict[str, Any]:
+    """Move `champion` to `candidate` if its record allows it (see the module's docstring)."""
+    registry, name = ctx.tracking.registry(), ctx.tracking.model_name
+    record = require_validated(ctx, candidate, why)
     current = compared_with(None if champion is None else champion.version)
     if record.compared_with != current:
         raise DeploymentRefusedError(

@@ -54,3 +54,14 @@ def score_shadow(ctx: Context, inputs: DataFrame, batch_id: str, champion: str) 
         )
         ctx.tables.replace_where(rows, names.shadow_predictions, BATCH_ID, batch_id)
     return f"challenger v{version} scored the same rows ({names.shadow_predictions})"
+
+
+def shadow_rows(ctx: Context, version: str) -> int:
+    """How many transactions `version` has scored in shadow: the traffic it has met."""
+    names = ctx.config.tables
+    if not ctx.tables.exists(names.shadow_predictions):
+        return 0
+    mine = ctx.tables.read(names.shadow_predictions).filter(
+        (F.col(MODEL_NAME) == ctx.tracking.model_name) & (F.col(MODEL_VERSION) == str(version))
+    )
+    return mine.select(s.TRANSACTION_ID).distinct().count()
