@@ -166,7 +166,8 @@ def test_pipeline_entry_points_are_those_the_issue_names(project: Path):
         if "python_wheel_task" in task
     }
     steps = ("data", "features", "train", "validate", "deploy", "rollback", "inference", "monitor")
-    assert named == {f"{slug}-{step}" for step in (*steps, "retrain", "check", "tune", "stream")}
+    extra = ("retrain", "check", "tune", "stream", "promote", "card")
+    assert named == {f"{slug}-{step}" for step in (*steps, *extra)}
     scripts = tomllib.loads((project / "pyproject.toml").read_text())["project"]["scripts"]
     assert named <= set(scripts)
 
