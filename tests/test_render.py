@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import tomllib
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -154,6 +155,13 @@ def test_answers_file_records_the_scenario_answers(project: RenderedProject):
 def test_every_python_file_compiles(project: RenderedProject):
     for path in text_files(project, ".py"):
         compile(path.read_text(), str(path), "exec", dont_inherit=True)
+
+
+def test_test_files_have_distinct_names(project: RenderedProject):
+    """The project's tests run without __init__.py files (pytest's default import mode): two test
+    files of one name in different folders fail collection ("import file mismatch")."""
+    names = Counter(path.name for path in (project.path / "tests").rglob("test_*.py"))
+    assert [name for name, count in names.items() if count > 1] == []
 
 
 def test_every_yaml_file_parses(project: RenderedProject):
