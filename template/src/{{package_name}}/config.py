@@ -338,10 +338,12 @@ class TrafficConfig(_Section):
                 f"challenger_share applies to strategy canary only (this is {self.strategy}): "
                 "set strategy: canary, or challenger_share: 0"
             )
-        if self.strategy == "canary" and not 0 < share < 1:
+        if self.strategy == "canary" and not share:
+            raise ValueError("canary needs a challenger_share above 0, e.g. 0.1 (10% of keys)")
+        if self.strategy == "canary" and share == 1:
             raise ValueError(
-                f"canary needs 0 < challenger_share < 1, got {share} (for all traffic on the "
-                "challenger, deploy it: it becomes champion)"
+                "canary needs challenger_share below 1: to send all traffic to the challenger, "
+                "deploy it (it becomes champion)"
             )
         if self.strategy == "canary" and abs(share * 100 - percent) > 1e-9:
             raise ValueError(

@@ -7,20 +7,55 @@ moves a deployed endpoint to the next champion, so the endpoint never exists out
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..config import DeploymentConfig
 
+CHAMPION, CHALLENGER = "champion", "challenger"  # the served entities' names on the endpoint
 
-def serve_version(workspace: Any, settings: DeploymentConfig, model_name: str, version: str) -> str:
-    """Point the endpoint at `version`, if it is deployed. Returns what it did.
+
+@dataclass(frozen=True)
+class Entity:
+    name: str  # the served entity's name on the endpoint (and its route's)
+    version: str
+    percent: int  # of the endpoint's requests
+
+
+def entities(settings: DeploymentConfig, champion: str, challenger: str | None) -> list[Entity]:
+    """What the endpoint serves, from `deployment.traffic` (the keys the local server reads):
+
+    - champion, or no challenger (or the challenger is the champion): the champion, 100%;
+    - canary: the challenger gets `challenger_share` as a whole percentage. Databricks splits
+      each request at random: unlike the local server, a customer does not stick to one model;
+    - shadow: Databricks has no shadow traffic. The champion answers 100%; the challenger is
+      served with 0%, so it answers only what is sent to its own URL
+      (`/serving-endpoints/<endpoint>/served-models/challenger/invocations`), e.g. the payloads
+      of the AI Gateway inference table replayed to it. Clients never get its answers.
+    """
+    traffic = settings.traffic
+    if traffic.strategy == "champion" or challenger in (None, champion):
+        return [Entity(CHAMPION, champion, 100)]
+    share = round(traffic.challenger_share * 100) if traffic.strategy == "canary" else 0
+    return [Entity(CHAMPION, champion, 100 - share), Entity(CHALLENGER, challenger, share)]
+
+
+def serve_version(
+    workspace: Any,
+    settings: DeploymentConfig,
+    model_name: str,
+    version: str,
+    challenger: str | None = None,
+) -> str:
+    """Point the endpoint at `version` (and `challenger`, as `deployment.traffic` says), if it is
+    deployed. Returns what it did.
 
     `workspace` is a `databricks.sdk.WorkspaceClient`. An endpoint not deployed yet is the first
     champion of the workspace: the next CI deploy creates it serving this version, so it is not an
     error. Any other error fails the step.
     """
     from databricks.sdk.errors import NotFound
-    from databricks.sdk.service.serving import ServedEntityInput
+    from databricks.sdk.service.serving import Route, ServedEntityInput, TrafficConfig
 
     endpoint = settings.serving_endpoint
     try:
@@ -30,14 +65,23 @@ def serve_version(workspace: Any, settings: DeploymentConfig, model_name: str, v
             f"endpoint {endpoint} is not deployed yet: the next deploy serves this champion "
             "(serving/deploy.sh)"
         )
-    entity = ServedEntityInput(
-        entity_name=model_name,
-        entity_version=version,
-        workload_size=settings.workload_size,
-        scale_to_zero_enabled=settings.scale_to_zero,
+    served = entities(settings, version, challenger)
+    inputs = [
+        ServedEntityInput(
+            name=entity.name,
+            entity_name=model_name,
+            entity_version=entity.version,
+            workload_size=settings.workload_size,
+            scale_to_zero_enabled=settings.scale_to_zero,
+        )
+        for entity in served
+    ]
+    routes = [Route(served_model_name=e.name, traffic_percentage=e.percent) for e in served]
+    workspace.serving_endpoints.update_config_and_wait(
+        name=endpoint, served_entities=inputs, traffic_config=TrafficConfig(routes=routes)
     )
-    workspace.serving_endpoints.update_config_and_wait(name=endpoint, served_entities=[entity])
-    return f"updated endpoint {endpoint}"
+    split = ", ".join(f"{e.name} v{e.version} {e.percent}%" for e in served)
+    return f"updated endpoint {endpoint}: {split}"
 
 
 def workspace_client() -> Any:

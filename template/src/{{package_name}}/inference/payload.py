@@ -136,7 +136,9 @@ def _key_text(index: int, record: dict[str, Any], field: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise BadRequestError(422, f"field '{field}' of row {index} must be a text or a whole number")
+        raise BadRequestError(
+            422, f"field '{field}' of row {index} must be a text or a whole number"
+        )
     return str(value)
 
 

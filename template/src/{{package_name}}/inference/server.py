@@ -151,7 +151,8 @@ def create_app(models: Models | Served, request_log: RequestLog | None = None) -
             started = time.perf_counter()
             scores = np.asarray(model.model.predict(frame))[:, 1].tolist()
             latency = (time.perf_counter() - started) * 1000
-            record(entry(request_id, key, router.strategy, model.role, model, False, scores, latency))
+            strategy = router.strategy
+            record(entry(request_id, key, strategy, model.role, model, False, scores, latency))
         except Exception:  # the shadow never answers, so its failure is logged, not returned
             log.exception("the shadow model %s v%s failed on a request", model.name, model.version)
         finally:
