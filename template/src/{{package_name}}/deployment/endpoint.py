@@ -7,10 +7,13 @@ moves a deployed endpoint to the next champion, so the endpoint never exists out
 
 from __future__ import annotations
 
+import json
+import sys
 from dataclasses import dataclass
 from typing import Any
 
-from ..config import DeploymentConfig
+from ..config import DeploymentConfig, load_config
+from ..errors import ConfigError
 
 CHAMPION, CHALLENGER = "champion", "challenger"  # the served entities' names on the endpoint
 
@@ -40,6 +43,24 @@ def entities(settings: DeploymentConfig, champion: str, challenger: str | None) 
     return [Entity(CHAMPION, champion, 100 - share), Entity(CHALLENGER, challenger, share)]
 
 
+def endpoint_config(
+    settings: DeploymentConfig, model_name: str, champion: str, challenger: str | None
+) -> dict[str, list[dict[str, Any]]]:
+    """The served entities and traffic routes, as the REST API (and the bundle) spell them."""
+    served = entities(settings, champion, challenger)
+    return {
+        "served_entities": [
+            {"name": e.name, "entity_name": model_name, "entity_version": e.version,
+             "workload_size": settings.workload_size,
+             "scale_to_zero_enabled": settings.scale_to_zero}
+            for e in served
+        ],
+        "traffic_routes": [
+            {"served_model_name": e.name, "traffic_percentage": e.percent} for e in served
+        ],
+    }  # fmt: skip
+
+
 def serve_version(
     workspace: Any,
     settings: DeploymentConfig,
@@ -55,7 +76,7 @@ def serve_version(
     error. Any other error fails the step.
     """
     from databricks.sdk.errors import NotFound
-    from databricks.sdk.service.serving import Route, ServedEntityInput, TrafficConfig
+    from databricks.sdk.service.serving import ServedEntityInput, TrafficConfig
 
     endpoint = settings.serving_endpoint
     try:
@@ -65,22 +86,15 @@ def serve_version(
             f"endpoint {endpoint} is not deployed yet: the next deploy serves this champion "
             "(serving/deploy.sh)"
         )
-    served = entities(settings, version, challenger)
-    inputs = [
-        ServedEntityInput(
-            name=entity.name,
-            entity_name=model_name,
-            entity_version=entity.version,
-            workload_size=settings.workload_size,
-            scale_to_zero_enabled=settings.scale_to_zero,
-        )
-        for entity in served
-    ]
-    routes = [Route(served_model_name=e.name, traffic_percentage=e.percent) for e in served]
+    served = endpoint_config(settings, model_name, version, challenger)
     workspace.serving_endpoints.update_config_and_wait(
-        name=endpoint, served_entities=inputs, traffic_config=TrafficConfig(routes=routes)
+        name=endpoint,
+        served_entities=[ServedEntityInput.from_dict(e) for e in served["served_entities"]],
+        traffic_config=TrafficConfig.from_dict({"routes": served["traffic_routes"]}),
     )
-    split = ", ".join(f"{e.name} v{e.version} {e.percent}%" for e in served)
+    split = ", ".join(
+        f"{e.name} v{e.version} {e.percent}%" for e in entities(settings, version, challenger)
+    )
     return f"updated endpoint {endpoint}: {split}"
 
 
@@ -88,3 +102,20 @@ def workspace_client() -> Any:
     from databricks.sdk import WorkspaceClient
 
     return WorkspaceClient()  # credentials from the job's identity or the environment
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m <package>.deployment.endpoint <env> <model> <champion> [<challenger>]`: the
+    serving bundle's `served_entities` and `traffic_routes` as JSON, for
+    .databricks/bundle/<target>/variable-overrides.json (serving/deploy.sh). Needs only pydantic
+    and pyyaml, so CI runs it without installing the project."""
+    env, model_name, champion, *rest = argv if argv is not None else sys.argv[1:]
+    try:
+        settings = load_config(env).deployment
+    except ConfigError as error:
+        sys.exit(f"serving/deploy.sh: {error}")
+    print(json.dumps(endpoint_config(settings, model_name, champion, (rest or [""])[0] or None)))
+
+
+if __name__ == "__main__":
+    main()
