@@ -154,7 +154,10 @@ def main() -> None:
     if challenger is None:
         raise SystemExit("no @challenger: run `train` and `validate` after `run all` first")
     features = feature_columns(config)
-    rows = ctx.tables.read(config.tables.transaction_features).limit(2000).toPandas()
+    features_table = ctx.tables.read(config.tables.transaction_features)
+    keys = features_table.select("transaction_id", "customer_id")
+    scored = ctx.tables.read(config.tables.predictions).join(keys, "transaction_id")
+    rows = scored.limit(2000).toPandas()
     records = rows[[*features, "customer_id"]].to_dict(orient="records")
     ours = [json.dumps({"dataframe_records": [r]}, default=float).encode() for r in records]
     plain = [
