@@ -7,7 +7,7 @@ Each server is a process of its own (the clients' threads never share its interp
 run stops by itself: every request has a 30 s timeout and a strategy has at most 10 minutes.
 Runs inside a rendered default project after `run all`, `run train` and `run validate` (a
 champion and a validated challenger). Prints JSON.
-Usage: python serving_traffic.py [requests] [clients]
+Usage: [ONLY=champion,shadow] python serving_traffic.py [requests] [clients]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -44,11 +45,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_until_up(process: subprocess.Popen, port: int, timeout: float = 180) -> None:
+def wait_until_up(process: subprocess.Popen, port: int, output, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"the server exited: {process.stdout.read()[-3000:]}")
+            output.seek(0)
+            raise SystemExit(f"the server exited: {output.read()[-3000:]}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
                 return
@@ -117,32 +119,40 @@ def status(port: int) -> dict:
 
 
 def measure(command: list[str], env: dict, port: int, bodies: list[bytes], ours: bool) -> dict:
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
-        wait_until_up(process, port)
-        load(port, bodies, WARM_UP)
-        deadline = time.monotonic() + 180
-        while ours and time.monotonic() < deadline:  # the log's Spark has started and written
-            logged = status(port)["inference_log"]  # once: its start is not measured
-            if logged is None or logged["written"]:
-                break
-            time.sleep(1)
-        result = load(port, bodies, REQUESTS)
-        if ours:
-            time.sleep(2)  # one more flush
-            said = status(port)
-            result["strategy_in_force"] = said["strategy_in_force"]
-            result["shadow_skipped"] = said["shadow_skipped"]
-            result["inference_log"] = said["inference_log"]
-        return result
-    finally:
-        process.send_signal(signal.SIGTERM)
+    # the server's output goes to a file: a pipe nobody reads fills up (uvicorn logs every
+    # request of `mlflow models serve`) and blocks the server
+    with tempfile.TemporaryFile("w+") as output:
+        process = subprocess.Popen(
+            command, env=env, stdout=output, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True,  # its own group: `mlflow models serve` runs uvicorn as a child
+        )  # fmt: skip
         try:
-            process.wait(timeout=300)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            wait_until_up(process, port, output)
+            return measured(port, bodies, ours)
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=300)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def measured(port: int, bodies: list[bytes], ours: bool) -> dict:
+    load(port, bodies, WARM_UP)
+    deadline = time.monotonic() + 180
+    while ours and time.monotonic() < deadline:  # the log's Spark has started and written once:
+        logged = status(port)["inference_log"]  # its start is not measured
+        if logged is None or logged["written"]:
+            break
+        time.sleep(1)
+    result = load(port, bodies, REQUESTS)
+    if ours:
+        time.sleep(6)  # one more flush of the log
+        said = status(port)
+        result["strategy_in_force"] = said["strategy_in_force"]
+        result["shadow_skipped"] = said["shadow_skipped"]
+        result["inference_log"] = said["inference_log"]
+    return result
 
 
 def main() -> None:
@@ -159,6 +169,8 @@ def main() -> None:
     scored = ctx.tables.read(config.tables.predictions).join(keys, "transaction_id")
     rows = scored.limit(2000).toPandas()
     records = rows[[*features, "customer_id"]].to_dict(orient="records")
+    # unknown values (a customer without history) are sent as null, as a client would
+    records = [{k: None if v != v else v for k, v in r.items()} for r in records]
     ours = [json.dumps({"dataframe_records": [r]}, default=float).encode() for r in records]
     plain = [
         json.dumps({"dataframe_records": [{f: r[f] for f in features}]}, default=float).encode()
@@ -175,8 +187,11 @@ def main() -> None:
                          "--set", "deployment.traffic.challenger_share=0.1"],
         "shadow": ["--set", "deployment.traffic.strategy=shadow"],
     }  # fmt: skip
+    only = os.environ.get("ONLY", "").split(",") if os.environ.get("ONLY") else None
     results = {}
     for name, args in runs.items():
+        if only and name not in only:
+            continue
         port = free_port()
         results[name] = measure([*serve, "--port", str(port), *args], env, port, ours, ours=True)
     port = free_port()
@@ -188,7 +203,8 @@ def main() -> None:
         str(BIN / "mlflow"), "models", "serve", "-m", f"models:/{registry.name}@champion",
         "-h", "127.0.0.1", "-p", str(port), "--env-manager", "local",
     ]  # fmt: skip
-    results["mlflow_models_serve"] = measure(mlflow_serve, mlflow_env, port, plain, ours=False)
+    if not only or "mlflow_models_serve" in only:
+        results["mlflow_models_serve"] = measure(mlflow_serve, mlflow_env, port, plain, ours=False)
     p99 = results["champion"]["p99_ms"]
     print(
         json.dumps(

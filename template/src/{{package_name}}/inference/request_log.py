@@ -2,7 +2,7 @@
 table (`tables.inference_log`), written off the request path.
 
 A request only puts its rows on a bounded in-memory queue (microseconds); one background thread
-takes what has queued every `flush_seconds` and appends it in one Delta commit through the
+takes what has queued every `flush_seconds` (5) and appends it in one Delta commit through the
 project's table adapter, with the same Spark as the pipelines (started by that thread, so the
 server answers while Spark starts). `close()` writes what is left: the server calls it on
 shutdown, Ctrl-C and SIGTERM included. Nothing here ever fails a request: when the queue is full
@@ -60,7 +60,7 @@ class RequestLog:
         self,
         open_context: Callable[[], Context],
         table: str,
-        flush_seconds: float = 1.0,
+        flush_seconds: float = 5.0,  # each flush is one Delta commit: a JVM job, not free
         max_pending: int = 200_000,
     ) -> None:
         self.table = table

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import errno
 import logging
+import queue
 import socket
 import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,7 +59,8 @@ from .scoring import raw_fraud_score
 from .traffic import Router
 
 MAX_REASONS = 20
-MAX_SHADOW_PENDING = 1000  # shadow requests waiting for the challenger; beyond, skipped (counted)
+MAX_SHADOW_PENDING = 10_000  # requests waiting for the shadow; beyond, skipped (counted)
+MAX_SHADOW_BATCH = 500  # requests the shadow scores in one call
 NO_CHALLENGER_HINT = "Run `train` and `validate`: a validated model becomes the challenger."
 
 log = logging.getLogger(__name__)
@@ -133,30 +134,80 @@ def load_models(tracking: Tracking, traffic: TrafficConfig) -> Models:
     return Models(champion, challenger, traffic)
 
 
+class Shadow:
+    """The challenger's scores in shadow, off the answer's path: requests queue (bounded: when
+    the challenger falls behind, a request is skipped and counted, never waited for) and one
+    thread scores everything queued in one `predict` call. A model call costs about the same
+    for one row as for a hundred, so batching keeps the shadow's CPU (and the GIL it holds)
+    small beside the answers'. Its log rows carry the batch's scoring time."""
+
+    def __init__(self, model: Served, strategy: str, record: Callable[[dict], None]) -> None:
+        self.model, self.strategy, self.record = model, strategy, record
+        self.skipped = 0
+        self._queue: queue.Queue = queue.Queue(maxsize=MAX_SHADOW_PENDING)
+        self._thread = threading.Thread(target=self._run, name="shadow", daemon=True)
+        self._stop = threading.Event()
+        self._thread.start()
+
+    def submit(self, records: list[dict], request_id: str, key: str | None) -> None:
+        try:
+            frame = frame_of(records, self.model.inputs)
+        except BadRequestError as bad:  # inputs the challenger takes and the champion does not
+            log.warning("the shadow model cannot score a request: %s", bad.message)
+            return
+        try:
+            self._queue.put_nowait((frame, request_id, key))
+        except queue.Full:
+            self.skipped += 1
+
+    def close(self) -> None:
+        """Score what is queued, then stop."""
+        self._stop.set()
+        self._thread.join(300)
+
+    def _run(self) -> None:
+        while not (self._stop.is_set() and self._queue.empty()):
+            try:
+                batch = [self._queue.get(timeout=0.05)]
+            except queue.Empty:
+                continue
+            while len(batch) < MAX_SHADOW_BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._score(batch)
+
+    def _score(self, batch: list[tuple[pd.DataFrame, str, str | None]]) -> None:
+        model = self.model
+        try:
+            started = time.perf_counter()
+            frames = pd.concat([frame for frame, _, _ in batch], ignore_index=True)
+            scores = np.asarray(model.model.predict(frames))[:, 1].tolist()
+            latency = (time.perf_counter() - started) * 1000
+        except Exception:  # the shadow never answers, so its failure is logged, not returned
+            log.exception("the shadow model %s v%s failed on a batch", model.name, model.version)
+            return
+        start = 0
+        for frame, request_id, key in batch:
+            mine = scores[start : start + len(frame)]
+            start += len(frame)
+            self.record(
+                entry(request_id, key, self.strategy, model.role, model, False, mine, latency)
+            )
+
+
 def create_app(models: Models | Served, request_log: RequestLog | None = None) -> Starlette:
     if isinstance(models, Served):  # a champion alone
         models = Models(models, None, TrafficConfig())
     router, traffic = models.router, models.traffic
     by_role = {CHAMPION: models.champion, CHALLENGER: models.challenger}
-    shadows = ThreadPoolExecutor(1, thread_name_prefix="shadow")
-    room = threading.BoundedSemaphore(MAX_SHADOW_PENDING)  # shadow requests waiting, at most
-    skipped = [0]
 
     def record(row: dict[str, Any]) -> None:
         if request_log is not None:
             request_log.record(row)
 
-    def shadow_score(model: Served, frame: pd.DataFrame, request_id: str, key: str | None) -> None:
-        try:
-            started = time.perf_counter()
-            scores = np.asarray(model.model.predict(frame))[:, 1].tolist()
-            latency = (time.perf_counter() - started) * 1000
-            strategy = router.strategy
-            record(entry(request_id, key, strategy, model.role, model, False, scores, latency))
-        except Exception:  # the shadow never answers, so its failure is logged, not returned
-            log.exception("the shadow model %s v%s failed on a request", model.name, model.version)
-        finally:
-            room.release()
+    shadow = Shadow(models.challenger, router.strategy, record) if models.challenger else None
 
     async def invocations(request: Request) -> Response:
         started = time.perf_counter()
@@ -187,8 +238,8 @@ def create_app(models: Models | Served, request_log: RequestLog | None = None) -
             entry(request_id, key, router.strategy, answering.role, answering, True,
                   scores[:, 1].tolist(), latency)
         )  # fmt: skip
-        if route.shadow is not None:
-            _shadow(by_role[route.shadow], records, request_id, key)
+        if route.shadow is not None and shadow is not None:
+            shadow.submit(records, request_id, key)
         answer = {
             "predictions": scores.tolist(),
             "model": answering.name,
@@ -197,17 +248,6 @@ def create_app(models: Models | Served, request_log: RequestLog | None = None) -
             "request_id": request_id,
         }
         return JSONResponse(answer | ({"reasons": why} if why is not None else {}))
-
-    def _shadow(model: Served, records: list, request_id: str, key: str | None) -> None:
-        try:
-            frame = frame_of(records, model.inputs)
-        except BadRequestError as bad:  # inputs the challenger takes and the champion does not
-            log.warning("the shadow model cannot score a request: %s", bad.message)
-            return
-        if not room.acquire(blocking=False):  # the challenger fell behind: skip, never queue
-            skipped[0] += 1  # more work than it can do
-            return
-        shadows.submit(shadow_score, model, frame, request_id, key)
 
     async def ping(_: Request) -> Response:
         return PlainTextResponse("ok")
@@ -224,7 +264,7 @@ def create_app(models: Models | Served, request_log: RequestLog | None = None) -
             "champion": described(models.champion),
             "challenger": described(models.challenger),
             "challenger_problem": models.challenger_problem,
-            "shadow_skipped": skipped[0],
+            "shadow_skipped": 0 if shadow is None else shadow.skipped,
             "inference_log": None if request_log is None else request_log.status(),
         })  # fmt: skip
 
@@ -236,7 +276,8 @@ def create_app(models: Models | Served, request_log: RequestLog | None = None) -
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
         # on shutdown (Ctrl-C and SIGTERM too): the shadow's last scores, then every logged row
-        await run_in_threadpool(shadows.shutdown, True)
+        if shadow is not None:
+            await run_in_threadpool(shadow.close)
         if request_log is not None:
             await run_in_threadpool(request_log.close)
 
