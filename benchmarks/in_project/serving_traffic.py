@@ -130,7 +130,9 @@ def measure(command: list[str], env: dict, port: int, bodies: list[bytes], ours:
             wait_until_up(process, port, output)
             return measured(port, bodies, ours)
         finally:
-            os.killpg(process.pid, signal.SIGTERM)
+            # `serve`: its pid only, as Ctrl-C would (a SIGTERM to the group would stop its
+            # Spark before the log's last write); mlflow: the group, uvicorn included
+            (os.kill if ours else os.killpg)(process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout=300)
             except subprocess.TimeoutExpired:

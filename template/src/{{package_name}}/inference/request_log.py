@@ -83,8 +83,12 @@ class RequestLog:
         except queue.Full:
             self._drop(1, "the inference log fell behind (its queue is full)")
 
-    def close(self, timeout: float = 300) -> None:
-        """Write every queued row, then stop (waits for Spark to start if it has not yet)."""
+    def close(self, timeout: float = 120) -> None:
+        """Write every queued row, then stop (waits for Spark to start if it has not yet).
+
+        Bounded: a Spark stopped before the server (a SIGTERM sent to the whole process group
+        reaches the local Spark's JVM too) cannot take the last rows; they are lost after
+        `timeout`, and the server still exits."""
         self._stop.set()
         self._thread.join(timeout)
         if self._thread.is_alive():
