@@ -511,9 +511,12 @@ def test_the_endpoint_is_deployed_with_the_champion_and_never_before(
         (created,) = deployed.bodies("POST", "/api/2.0/serving-endpoints")
         assert created["name"] == endpoint
         assert created["config"]["served_entities"] == [
-            {"entity_name": model, "entity_version": "3", "scale_to_zero_enabled": True,
-             "workload_size": "Small"}
+            {"name": "champion", "entity_name": model, "entity_version": "3",
+             "scale_to_zero_enabled": True, "workload_size": "Small"}
         ]  # fmt: skip
+        assert created["config"]["traffic_config"] == {
+            "routes": [{"served_model_name": "champion", "traffic_percentage": 100}]
+        }
         inference_table = created["ai_gateway"]["inference_table_config"]
         assert inference_table["enabled"] is True
         assert inference_table["catalog_name"] == given[f"catalog_{target}"]
@@ -531,6 +534,31 @@ def test_the_endpoint_is_deployed_with_the_champion_and_never_before(
             "PUT", f"/api/2.0/serving-endpoints/{endpoint}/config"
         )
         assert [c["served_entities"][0]["entity_version"] for c in configs] == ["4"]
+
+        # a canary in conf/<target>.yml (deployment.traffic) and a challenger: both are served,
+        # 10% of the requests routed to the challenger (the `deploy` step's own mapping)
+        conf = copy / "conf" / f"{target}.yml"
+        conf.write_text(
+            conf.read_text() + "  traffic: {strategy: canary, challenger_share: 0.1}\n"
+        )
+        moved = cli.run_cli(
+            binaries, ["registered-models", "set-alias", model, "challenger", "5"], copy, env,
+            VALIDATE_TIMEOUT,
+        )  # fmt: skip
+        assert moved.returncode == 0, diagnostics(moved)
+        fourth = serving_script(binaries, copy, target, env)
+        assert fourth.returncode == 0, diagnostics(fourth)
+        assert "challenger: version 5" in fourth.stdout, diagnostics(fourth)
+        (*_, canary) = Deployment(project, target, served.requests()).bodies(
+            "PUT", f"/api/2.0/serving-endpoints/{endpoint}/config"
+        )
+        assert [(e["name"], e["entity_version"]) for e in canary["served_entities"]] == [
+            ("champion", "4"), ("challenger", "5")
+        ]  # fmt: skip
+        assert canary["traffic_config"]["routes"] == [
+            {"served_model_name": "champion", "traffic_percentage": 90},
+            {"served_model_name": "challenger", "traffic_percentage": 10},
+        ]
 
 
 def test_a_registry_error_fails_the_serving_deploy(render_scenario, binaries, tmp_path):

@@ -217,11 +217,14 @@ def test_the_readme_starts_with_the_two_commands(project: RenderedProject):
 
 
 def test_the_example_request_matches_the_model_features(project: RenderedProject):
-    """docs/example-request.json is what `serve` suggests to curl: the model's columns."""
+    """docs/example-request.json is what `serve` suggests to curl: the model's columns and the
+    key that routes a request (deployment.traffic.request_key), one customer's."""
     request = json.loads((project.path / "docs" / "example-request.json").read_text())
-    model = yaml.safe_load((project.path / "conf" / "project.yml").read_text())["model"]
+    conf = yaml.safe_load((project.path / "conf" / "project.yml").read_text())
+    model, key = conf["model"], conf["deployment"]["traffic"]["request_key"]
     columns = request["dataframe_split"]["columns"]
-    assert columns == model["numeric_features"] + model["categorical_features"]
+    assert columns == model["numeric_features"] + model["categorical_features"] + [key]
+    assert len({row[-1] for row in request["dataframe_split"]["data"]}) == 1
     categories = yaml.safe_load((project.path / "conf" / "project.yml").read_text())["contract"][
         "merchant_categories"
     ]
@@ -229,7 +232,7 @@ def test_the_example_request_matches_the_model_features(project: RenderedProject
     for row in request["dataframe_split"]["data"]:
         assert len(row) == len(columns)
         assert all(isinstance(value, float) for value in row[:n_numeric])
-        assert all(value in categories for value in row[n_numeric:])
+        assert all(value in categories for value in row[n_numeric:-1])
 
 
 def test_a_project_without_ci_never_says_that_ci_does_something(render_scenario):

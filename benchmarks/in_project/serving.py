@@ -12,7 +12,7 @@ import urllib.request
 
 import numpy as np
 from fraud_detection.config import load_config
-from fraud_detection.inference.server import start_server, stop_server, wait_until_ready
+from fraud_detection.inference.server import running_server
 from fraud_detection.runtime import build_context
 from fraud_detection.training.dataset import feature_columns
 
@@ -32,9 +32,8 @@ def main() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process, version = start_server(ctx, port)
-    try:
-        wait_until_ready(process, port, timeout=120)
+    with running_server(ctx.config, port, lambda: ctx) as models:
+        version = models.champion.version
         url = f"http://127.0.0.1:{port}/invocations"
         latencies = []
         for body in bodies:
@@ -45,8 +44,6 @@ def main() -> None:
             with urllib.request.urlopen(request, timeout=30) as response:
                 response.read()
             latencies.append((time.perf_counter() - started) * 1000)
-    finally:
-        stop_server(process)
     print(
         json.dumps(
             {

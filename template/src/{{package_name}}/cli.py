@@ -162,10 +162,13 @@ def serve(
     env: EnvOption = "local",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port on 127.0.0.1.")] = 5001,
     set_: SetOption = None,
+    log_requests: Annotated[
+        bool, typer.Option(help="Write each request to the inference log (a Delta table).")
+    ] = True,
 ) -> None:
-    """Serve `@champion` over REST on 127.0.0.1 until Ctrl-C."""
+    """Serve `@champion` (and `@challenger`: deployment.traffic) over REST on 127.0.0.1 until
+    Ctrl-C."""
     from .inference.server import serve as serve_forever
-    from .runtime import tracking_for
 
     def announce(line: str) -> None:
         console.print(
@@ -177,7 +180,7 @@ def serve(
     with _errors_reported():
         _setup_logging()
         config = load_checked_config(env, parse_overrides(set_ or []))
-        serve_forever(tracking_for(config), port, announce)
+        serve_forever(config, port, announce, logged=log_requests)
 
 
 @app.command()

@@ -129,6 +129,8 @@ class TablesConfig(_Section):
     # the challenger's scores of each batch (inference.shadow), compared by `monitor`
     shadow_predictions: TableName = "shadow_predictions"
     monitoring: TableName
+    # every request the `serve` server answered, one row per model that scored it
+    inference_log: TableName = "inference_log"
 
     @model_validator(mode="after")
     def _distinct(self) -> TablesConfig:
@@ -330,6 +332,40 @@ class CardConfig(_Section):
     owners: list[str] = Field(default_factory=list)
 
 
+class TrafficConfig(_Section):
+    """How requests meet models: the local server (inference/traffic.py) and the endpoint's routes
+    (deployment/endpoint.py) read the same keys."""
+
+    # champion: @champion answers all; canary (A/B): `challenger_share` of the request keys go to
+    # @challenger; shadow: @challenger also scores every request, @champion's answer is returned
+    strategy: Literal["champion", "canary", "shadow"] = "champion"
+    challenger_share: Probability = 0.0
+    # the request field hashed to pick a model: one customer always meets the same model
+    request_key: Name = "customer_id"
+
+    @model_validator(mode="after")
+    def _share_fits_strategy(self) -> TrafficConfig:
+        share, percent = self.challenger_share, round(self.challenger_share * 100)
+        if self.strategy != "canary" and share:
+            raise ValueError(
+                f"challenger_share applies to strategy canary only (this is {self.strategy}): "
+                "set strategy: canary, or challenger_share: 0"
+            )
+        if self.strategy == "canary" and not share:
+            raise ValueError("canary needs a challenger_share above 0, e.g. 0.1 (10% of keys)")
+        if self.strategy == "canary" and share == 1:
+            raise ValueError(
+                "canary needs challenger_share below 1: to send all traffic to the challenger, "
+                "deploy it (it becomes champion)"
+            )
+        if self.strategy == "canary" and abs(share * 100 - percent) > 1e-9:
+            raise ValueError(
+                f"challenger_share must be a whole percentage (Databricks routes whole "
+                f"percentages): use {max(percent, 1) / 100}, not {share}"
+            )
+        return self
+
+
 class DeploymentConfig(_Section):
     # a Model Serving endpoint name turns serving on (Databricks runtimes only)
     serving_endpoint: str | None = None
@@ -338,6 +374,7 @@ class DeploymentConfig(_Section):
     # `promote` moves `challenger` to champion only after it scored this many transactions in
     # shadow (inference.shadow), and only with an enforced, passed validation
     promote_after_rows: int = Field(default=1000, ge=0)
+    traffic: TrafficConfig = TrafficConfig()
 
 
 class InferenceConfig(_Section):

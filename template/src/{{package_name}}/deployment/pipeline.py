@@ -101,8 +101,9 @@ def _switch(
     }
     if ctx.config.deployment.serving_endpoint:
         result["serving"] = serve_version(
-            workspace_client(), ctx.config.deployment, name, candidate.version
-        )
+            workspace_client(), ctx.config.deployment, name, candidate.version,
+            _challenger_version(registry),
+        )  # fmt: skip
     return result
 
 
@@ -134,7 +135,9 @@ def rollback_model(ctx: Context) -> dict[str, Any]:
     write_card(ctx, current.version)  # its card says the validation was withdrawn, and why
     result = {"champion": f"v{current.version} -> v{previous} (v{current.version} rolled back)"}
     if ctx.config.deployment.serving_endpoint:
-        result["serving"] = serve_version(workspace_client(), ctx.config.deployment, name, previous)
+        result["serving"] = serve_version(
+            workspace_client(), ctx.config.deployment, name, previous, _challenger_version(registry)
+        )
     return result
 
 
@@ -162,3 +165,9 @@ def _release_challenger(registry: Registry, version: str) -> None:
     holder = registry.version_by_alias(CHALLENGER)
     if holder is not None and holder.version == version:
         registry.delete_alias(CHALLENGER)
+
+
+def _challenger_version(registry: Registry) -> str | None:
+    """The challenger the endpoint serves beside the champion (deployment.traffic), if any."""
+    holder = registry.version_by_alias(CHALLENGER)
+    return None if holder is None else str(holder.version)

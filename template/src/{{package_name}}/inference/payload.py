@@ -47,6 +47,11 @@ class Inputs:
 
 def parse_request(body: bytes, inputs: Inputs) -> pd.DataFrame:
     """The rows of a request as a DataFrame with the model's columns, or a `BadRequestError`."""
+    return frame_of(parse_records(body), inputs)
+
+
+def parse_records(body: bytes) -> list[dict[str, Any]]:
+    """The rows of a request as they were sent (checked to be objects), or a `BadRequestError`."""
     if len(body) > MAX_BYTES:
         raise BadRequestError(
             413, f"the request is larger than {MAX_BYTES:,} bytes: send fewer rows"
@@ -64,6 +69,14 @@ def parse_request(body: bytes, inputs: Inputs) -> pd.DataFrame:
         raise BadRequestError(400, f"the request has no rows: send JSON such as {EXAMPLE}")
     if len(records) > MAX_ROWS:
         raise BadRequestError(413, f"the request has more than {MAX_ROWS:,} rows: split it")
+    for index, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise BadRequestError(400, f"row {index} must be an object of feature values")
+    return records
+
+
+def frame_of(records: list[dict[str, Any]], inputs: Inputs) -> pd.DataFrame:
+    """The rows as a DataFrame of a model's inputs, each value checked, or a `BadRequestError`."""
     rows = [_checked_row(index, record, inputs) for index, record in enumerate(records)]
     frame = pd.DataFrame(rows, columns=list(inputs.columns))
     for column in inputs.columns:
@@ -102,9 +115,34 @@ def _records(document: Any) -> list[Any]:
     )
 
 
-def _checked_row(index: int, record: Any, inputs: Inputs) -> dict[str, Any]:
-    if not isinstance(record, dict):
-        raise BadRequestError(400, f"row {index} must be an object of feature values")
+def request_key(records: list[dict[str, Any]], field: str, required: bool) -> str | None:
+    """The value of `field` that routes the request (deployment.traffic.request_key): one value
+    for all its rows, since one model answers the whole request. Absent: None, unless required."""
+    values = {_key_text(index, record, field) for index, record in enumerate(records)}
+    if None in values and (required or len(values) > 1):
+        index = next(i for i, record in enumerate(records) if record.get(field) is None)
+        need = "which routes the request to a model" if required else "as the other rows do"
+        raise BadRequestError(422, f"row {index} lacks the field {field}, {need}")
+    if len(values) > 1:
+        raise BadRequestError(
+            422, f"the rows of one request must share one {field} (one model answers a "
+            "request): send each one's rows in a request of its own",
+        )  # fmt: skip
+    return values.pop()
+
+
+def _key_text(index: int, record: dict[str, Any], field: str) -> str | None:
+    value = record.get(field)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise BadRequestError(
+            422, f"field '{field}' of row {index} must be a text or a whole number"
+        )
+    return str(value)
+
+
+def _checked_row(index: int, record: dict[str, Any], inputs: Inputs) -> dict[str, Any]:
     missing = [column for column in inputs.columns if column not in record]
     if missing:
         raise BadRequestError(422, f"row {index} lacks the field(s) {', '.join(missing)}")
