@@ -23,6 +23,7 @@ from typing import Any
 
 from mlflow.entities.model_registry import ModelVersion
 
+from ..inference.request_log import logged_rows
 from ..inference.shadow import shadow_rows
 from ..model_card.pipeline import write_card
 from ..registry import CHALLENGER, CHAMPION, PREVIOUS_CHAMPION, NoModelError, Registry
@@ -51,7 +52,7 @@ def deploy_model(ctx: Context) -> dict[str, Any]:
 
 def promote_challenger(ctx: Context) -> dict[str, Any]:
     """The `promote` step: `challenger` becomes champion once it has met enough traffic
-    (`deployment.promote_after_rows` transactions scored in shadow), through the same record
+    (`deployment.promote_after_rows` rows scored in batch shadow or online), through the same record
     `deploy` requires: an enforced pass against the champion still in place."""
     registry, name = ctx.tracking.registry(), ctx.tracking.model_name
     ctx.tracking.activate()
@@ -62,16 +63,21 @@ def promote_challenger(ctx: Context) -> dict[str, Any]:
     if champion is not None and champion.version == challenger.version:
         _release_challenger(registry, challenger.version)
         return {"champion": f"v{champion.version} (unchanged)"}
-    seen, needed = shadow_rows(ctx, challenger.version), ctx.config.deployment.promote_after_rows
-    if seen < needed:
+    batch = shadow_rows(ctx, challenger.version)
+    online = logged_rows(ctx, CHALLENGER, challenger.version)
+    needed, names = ctx.config.deployment.promote_after_rows, ctx.config.tables
+    seen = f"{batch} in batch shadow, {online} online"
+    if batch + online < needed:
         raise DeploymentRefusedError(
-            f"{name} v{challenger.version}, the challenger, has scored {seen} transactions in "
-            f"shadow ('{ctx.tables.full_name(ctx.config.tables.shadow_predictions)}'), fewer "
-            f"than deployment.promote_after_rows={needed}: let `inference` run on more batches "
-            "while it holds the alias, then promote."
+            f"{name} v{challenger.version}, the challenger, has scored {batch + online} rows "
+            f"({seen}: '{ctx.tables.full_name(names.shadow_predictions)}', "
+            f"'{ctx.tables.full_name(names.inference_log)}'), fewer than "
+            f"deployment.promote_after_rows={needed}: let `inference` (inference.shadow) or "
+            "`serve` (deployment.traffic canary or shadow) give it more traffic while it holds "
+            "the alias, then promote."
         )
     why = f"{name} v{challenger.version}, the challenger,"
-    return {**_switch(ctx, challenger, champion, why), "traffic": f"{seen} rows in shadow"}
+    return {**_switch(ctx, challenger, champion, why), "traffic": f"{seen}"}
 
 
 def _switch(

@@ -131,6 +131,11 @@ def request_key(records: list[dict[str, Any]], field: str, required: bool) -> st
     return values.pop()
 
 
+def record_ids(records: list[dict[str, Any]], field: str) -> list[str | None]:
+    """Each row's `field` as text (None where absent): what the inference log joins labels on."""
+    return [None if record.get(field) is None else str(record[field]) for record in records]
+
+
 def _key_text(index: int, record: dict[str, Any], field: str) -> str | None:
     value = record.get(field)
     if value is None:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from pyspark.sql import functions as F
 
 if TYPE_CHECKING:
     from ..runtime.context import Context
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 SCHEMA = (
     "request_id STRING, logged_at TIMESTAMP, request_key STRING, strategy STRING, role STRING, "
     "model_name STRING, model_version STRING, answered BOOLEAN, rows INT, scores ARRAY<DOUBLE>, "
-    "latency_ms DOUBLE, batch_id STRING"
+    "latency_ms DOUBLE, transaction_ids ARRAY<STRING>, batch_id STRING"
 )
 COLUMNS = [part.split()[0] for part in SCHEMA.split(", ")]
 BATCH = "batch_id"  # one flush: rewriting a batch replaces it, so a retried flush never doubles
@@ -45,14 +46,29 @@ def entry(
     answered: bool,
     scores: list[float],
     latency_ms: float,
+    transaction_ids: list[str | None],
 ) -> dict[str, Any]:
-    """One row of the log: what `model` (name, version) scored for one request."""
+    """One row of the log: what `model` (name, version) scored for one request. The request's
+    transaction ids (when its rows carry them) let `monitor` join labels as they arrive."""
     return {
         "request_id": request_id, "logged_at": datetime.now(UTC), "request_key": request_key,
         "strategy": strategy, "role": role, "model_name": model.name,
         "model_version": model.version, "answered": answered, "rows": len(scores),
-        "scores": scores, "latency_ms": latency_ms,
+        "scores": scores, "latency_ms": latency_ms, "transaction_ids": transaction_ids,
     }  # fmt: skip
+
+
+def logged_rows(ctx: Context, role: str, version: str) -> int:
+    """How many rows `version` scored as `role` in the inference log: the online traffic it met."""
+    table = ctx.config.tables.inference_log
+    if not ctx.tables.exists(table):
+        return 0
+    mine = ctx.tables.read(table).filter(
+        (F.col("role") == role)
+        & (F.col("model_name") == ctx.tracking.model_name)
+        & (F.col("model_version") == str(version))
+    )
+    return mine.agg(F.sum("rows")).first()[0] or 0
 
 
 class RequestLog:

@@ -40,6 +40,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from ..config import Config, TrafficConfig
+from ..data import schema as s
 from ..errors import PipelineError
 from ..registry import CHALLENGER, CHAMPION, require_alias
 from ..runtime.context import Context, build_context, tracking_for
@@ -51,6 +52,7 @@ from .payload import (
     Inputs,
     frame_of,
     parse_records,
+    record_ids,
     request_key,
 )
 from .pipeline import NO_CHAMPION_HINT
@@ -150,13 +152,14 @@ class Shadow:
         self._thread.start()
 
     def submit(self, records: list[dict], request_id: str, key: str | None) -> None:
+        ids = record_ids(records, s.TRANSACTION_ID)
         try:
             frame = frame_of(records, self.model.inputs)
         except BadRequestError as bad:  # inputs the challenger takes and the champion does not
             log.warning("the shadow model cannot score a request: %s", bad.message)
             return
         try:
-            self._queue.put_nowait((frame, request_id, key))
+            self._queue.put_nowait((frame, request_id, key, ids))
         except queue.Full:
             self.skipped += 1
 
@@ -178,22 +181,22 @@ class Shadow:
                     break
             self._score(batch)
 
-    def _score(self, batch: list[tuple[pd.DataFrame, str, str | None]]) -> None:
+    def _score(self, batch: list[tuple[pd.DataFrame, str, str | None, list]]) -> None:
         model = self.model
         try:
             started = time.perf_counter()
-            frames = pd.concat([frame for frame, _, _ in batch], ignore_index=True)
+            frames = pd.concat([queued[0] for queued in batch], ignore_index=True)
             scores = np.asarray(model.model.predict(frames))[:, 1].tolist()
             latency = (time.perf_counter() - started) * 1000
         except Exception:  # the shadow never answers, so its failure is logged, not returned
             log.exception("the shadow model %s v%s failed on a batch", model.name, model.version)
             return
         start = 0
-        for frame, request_id, key in batch:
+        for frame, request_id, key, ids in batch:
             mine = scores[start : start + len(frame)]
             start += len(frame)
             self.record(
-                entry(request_id, key, self.strategy, model.role, model, False, mine, latency)
+                entry(request_id, key, self.strategy, model.role, model, False, mine, latency, ids)
             )
 
 
@@ -236,7 +239,7 @@ def create_app(models: Models | Served, request_log: RequestLog | None = None) -
         latency = (time.perf_counter() - started) * 1000
         record(
             entry(request_id, key, router.strategy, answering.role, answering, True,
-                  scores[:, 1].tolist(), latency)
+                  scores[:, 1].tolist(), latency, record_ids(records, s.TRANSACTION_ID))
         )  # fmt: skip
         if route.shadow is not None and shadow is not None:
             shadow.submit(records, request_id, key)

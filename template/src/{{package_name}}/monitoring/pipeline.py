@@ -26,7 +26,7 @@ from ..inference.scoring import PREDICTED
 from ..registry import CHAMPION, require_alias
 from ..runtime import Context
 from .challenger import KIND as CHALLENGER_KIND
-from .challenger import challenger_rows
+from .challenger import challenger_rows, online_rows
 from .drift import ALERT, OK, MetricRow, drift_rows, performance_rows, worst
 from .fairness import COUNT, fairness_rows, group_table, window_gaps
 from .profile import BASELINE_ARTIFACT, window_aggregates
@@ -67,7 +67,8 @@ def monitor_window(ctx: Context) -> dict[str, Any]:
     gaps = _fairness_gaps(ctx, window)
     rows += fairness_rows(gaps, cfg.fairness)
     status = worst([r.status for r in rows])
-    rows += _challenger_rows(ctx, window, batch_id)  # describes the challenger: no status
+    # the challenger's comparisons describe it, never judge the window: no status
+    rows += _challenger_rows(ctx, window, batch_id) + _online_rows(ctx, str(champion.version))
     labelled = sum(aggregates["label"]["counts"])
     title = f"Monitoring {name} v{champion.version}, window {batch_id}"
     report = render_report(title, status, rows, baseline, aggregates)
@@ -80,13 +81,13 @@ def monitor_window(ctx: Context) -> dict[str, Any]:
     _write_rows(ctx, rows, batch_id, str(champion.version), aggregates["rows"])
     saved = _save_report(rules.report_dir, batch_id, report)
     alerts = sorted({f"{r.feature}.{r.metric}" for r in rows if r.status == ALERT})
-    compared = {r.metric: r.value for r in rows if r.kind == CHALLENGER_KIND}
+    agreement = [r for r in rows if r.kind == CHALLENGER_KIND and r.metric == "agreement"]
     summary = {
         "status": status,
         "window": f"{batch_id}: {aggregates['rows']} rows, {labelled} labelled",
         "alerts": ", ".join(alerts) or "none",
         "report": saved or "in MLflow",
-        **({"challenger agreement": f"{compared['agreement']:.2%}"} if compared else {}),
+        **{f"{r.feature}: agreement": _percent(r.value) for r in agreement},
     }
     if status != OK and rules.webhook_url:
         _notify(rules.webhook_url, {"model": name, "version": str(champion.version), **summary})
@@ -140,6 +141,26 @@ def _challenger_rows(ctx: Context, window, batch_id: str) -> list[MetricRow]:
         return []
     shadow = ctx.tables.read(names.shadow_predictions).filter(F.col(BATCH_ID) == batch_id)
     return challenger_rows(window, shadow, ctx.config.model.target)
+
+
+def _online_rows(ctx: Context, champion: str) -> list[MetricRow]:
+    """The inference log's comparisons (`serve` under canary or shadow), over the same days as a
+    batch (inference.window_days), with the labels that have arrived."""
+    cfg, names = ctx.config, ctx.config.tables
+    if not ctx.tables.exists(names.inference_log):
+        return []
+    return online_rows(
+        ctx.tables.read(names.inference_log).filter(F.col("model_name") == ctx.tracking.model_name),
+        ctx.tables.read(names.raw_labels).select(s.TRANSACTION_ID, cfg.model.target),
+        cfg.model.target,
+        champion,
+        cfg.inference.decision_threshold,
+        cfg.inference.window_days,
+    )
+
+
+def _percent(value: float | None) -> str:
+    return "no data (disjoint rows)" if value is None else f"{value:.2%}"
 
 
 def _load_baseline(champion) -> dict[str, Any]:

@@ -22,9 +22,12 @@ COLOURS = {OK: "#2e7d32", WARN: "#ef6c00", ALERT: "#c62828"}
 # What each metric measures, in the words a reader of the report needs (thresholds:
 # conf/project.yml, monitoring.*)
 METRIC_MEANINGS = {
-    "agreement": "share of the window's transactions the challenger (batch shadow) decides as "
-    "the champion does",
-    "mean_score_delta": "challenger's mean P(fraud) minus the champion's, same transactions",
+    "scored_rows": "rows the challenger scored: the window's transactions (batch shadow), or the "
+    "rows of the requests it met in the last inference.window_days days (online)",
+    "agreement": "share of the rows both models scored that they decide alike (batch shadow and "
+    "online shadow; a canary's arms score different customers: no data)",
+    "mean_score_delta": "challenger's mean P(fraud) minus the champion's, over the rows each "
+    "scored",
     "flagged_share_delta": "challenger's share of flagged transactions minus the champion's",
     "precision_delta": "challenger's precision minus the champion's, on the labelled rows",
     "recall_delta": "challenger's recall minus the champion's, on the labelled rows",
