@@ -20,6 +20,7 @@ from mlflow import MlflowClient
 
 from ..runtime import Context
 from ..runtime.tracking import GIT_COMMIT_TAG
+from ..training.lineage import read_lineage
 from ..validation.record import newest_entry
 
 IMPORTANCE, IMPORTANCE_PLOT = "explain/importance.json", "explain/importance.png"
@@ -107,15 +108,9 @@ def gather(ctx: Context, version: str) -> CardFacts:
 
 
 def _sources(tags: dict[str, str]) -> list[Source]:
-    """From the lineage tags train writes: lineage_<table>_table and lineage_<table>_version."""
-    tables = sorted(
-        k.removeprefix("lineage_").removesuffix("_table")
-        for k in tags
-        if k.startswith("lineage_") and k.endswith("_table")
-    )
     return [
-        Source(t, tags[f"lineage_{t}_table"], tags.get(f"lineage_{t}_version", "not recorded"))
-        for t in tables
+        Source(source, table, version or "not recorded")
+        for source, (table, version) in read_lineage(tags).items()
     ]
 
 

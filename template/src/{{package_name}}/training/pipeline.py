@@ -14,13 +14,13 @@ from skops import io as skops_io
 from ..config import Config
 from ..model_card.pipeline import write_card
 from ..monitoring.profile import BASELINE_ARTIFACT, baseline_profile
-from ..registry import tag_key
 from ..runtime import Context
 from ..runtime.tracking import GIT_COMMIT_TAG, RUN_GIT_COMMIT_TAG, code_version
 from .dataset import FeatureSet, feature_columns, time_split, training_set
 from .evaluate import classification_metrics
 from .explain import REFERENCE_KEY, log_global_importance, reference_values
 from .handoff import record_registration
+from .lineage import source_lineage as lineage_tags
 from .model import build_model
 from .packaging import input_example, model_signature, nullable_features, pip_requirements
 
@@ -59,11 +59,7 @@ def training_sources(config: Config) -> list[str]:
 
 
 def source_lineage(ctx: Context) -> dict[str, str]:
-    lineage = {}
-    for table in training_sources(ctx.config):
-        lineage[tag_key("lineage", table, "table")] = ctx.tables.full_name(table)
-        lineage[tag_key("lineage", table, "version")] = str(ctx.tables.version(table))
-    return lineage
+    return lineage_tags(ctx, training_sources(ctx.config))
 
 
 def load_training_frame(ctx: Context, features: FeatureSet | None = None, **kwargs) -> pd.DataFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.models.model import ModelInfo
 
+from ..training.lineage import read_lineage
 from .checks import CheckResult
 
 
@@ -33,15 +34,13 @@ def compliance_checks(
 
 
 def _lineage_check(tags: dict[str, str]) -> CheckResult:
-    tables = [
-        k.removesuffix("_table") for k in tags if k.startswith("lineage_") and k.endswith("_table")
-    ]
-    if not tables:
+    sources = read_lineage(tags)
+    if not sources:
         return CheckResult("compliance.lineage", False, "no lineage_<table>_table tags")
-    unversioned = [t for t in tables if f"{t}_version" not in tags]
+    unversioned = [t for t, (_, version) in sources.items() if version is None]
     if unversioned:
         return CheckResult("compliance.lineage", False, f"no Delta version for {unversioned}")
-    return CheckResult("compliance.lineage", True, f"{len(tables)} source tables with versions")
+    return CheckResult("compliance.lineage", True, f"{len(sources)} source tables with versions")
 
 
 def _check(name: str, passed: bool, problem: str) -> CheckResult:

@@ -57,16 +57,17 @@ class GroupGap:
 
     @property
     def worst(self) -> str | None:
-        if not self.by_group:
-            return None
-        pick = max if METRICS[self.metric].higher_is_worse else min
-        return pick(self.by_group, key=self.by_group.get)
+        return self._end(worse=True)
 
     @property
     def best(self) -> str | None:
+        return self._end(worse=False)
+
+    def _end(self, worse: bool) -> str | None:
+        """The group at the worse (or better) end of the metric."""
         if not self.by_group:
             return None
-        pick = min if METRICS[self.metric].higher_is_worse else max
+        pick = max if METRICS[self.metric].higher_is_worse == worse else min
         return pick(self.by_group, key=self.by_group.get)
 
 
