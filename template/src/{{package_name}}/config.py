@@ -417,6 +417,9 @@ MetricThresholds = Annotated[
 class MonitoringConfig(_Section):
     """Drift and performance monitoring (src/<package>/monitoring/)."""
 
+    # the predictions a window holds: the newest batch of `inference`, or the last
+    # inference.window_days days of what `stream` scored
+    source: Literal["batch", "stream"] = "batch"
     bins: int = Field(default=10, ge=2)  # numeric buckets, from baseline quantiles
     score_bins: int = Field(default=50, ge=10)  # score buckets for the binned ROC AUC
     min_rows: int = Field(default=200, ge=1)  # a smaller window is an error, not a verdict

@@ -14,12 +14,14 @@ new and stops; a scheduled job makes it near real time.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.streaming import DataStreamWriter, StreamingQuery
 
 from ..config import Config
 from ..data import schema as s
@@ -41,6 +43,13 @@ from .scoring import (
 )
 
 QUERY = "stream_predictions"  # the query's name, and its checkpoint's folder
+# Spark gives the foreachBatch Python worker a fixed 10 s to start and connect back (not a
+# setting); on a busy machine its imports take longer. Nothing has run when that fails, so the
+# start is tried again: a later start finds the imports cached and succeeds.
+WORKER_START_ATTEMPTS = 3
+WORKER_START_FAILURE = "Python worker failed to connect back"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -92,19 +101,30 @@ def score_stream(ctx: Context) -> dict[str, Any]:
         scorer = MicroBatchScorer(
             cfg, ctx.tables.names, pack_model(model_dir), features, name, str(champion.version)
         )
-        query = (
+        writer = (
             source.writeStream.queryName(QUERY)
             .option("checkpointLocation", checkpoint)
             .trigger(availableNow=True)
             .foreachBatch(scorer)
-            .start()
         )
-        query.awaitTermination()
+        started(writer).awaitTermination()
     return {
         "model": f"{name} v{champion.version}",
         "new rows scored": _rows(ctx) - before,
         "checkpoint": checkpoint,
     }
+
+
+def started(writer: DataStreamWriter) -> StreamingQuery:
+    """`writer.start()`, tried again when the foreachBatch worker was too slow to start."""
+    for attempt in range(1, WORKER_START_ATTEMPTS):
+        try:
+            return writer.start()
+        except Exception as error:
+            if WORKER_START_FAILURE not in str(error):
+                raise
+            log.warning("the stream's Python worker did not start in time (attempt %d)", attempt)
+    return writer.start()
 
 
 def check_checkpoint_source(checkpoint: str, table_id: str) -> None:

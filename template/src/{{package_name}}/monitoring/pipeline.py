@@ -1,7 +1,8 @@
 """The `monitor` and `retrain` steps.
 
-`monitor` compares a scoring window (the predictions of one batch, with labels once they arrive)
-with the champion's training baseline, writes one row per metric, an HTML report and a status.
+`monitor` compares a scoring window (the predictions of one batch, or of the stream's last days:
+monitoring.source; with labels once they arrive) with the champion's training baseline, writes
+one row per metric, an HTML report and a status.
 `retrain` (pipelines.py) reads the monitoring table to decide whether to retrain.
 """
 
@@ -10,12 +11,13 @@ from __future__ import annotations
 import json
 import logging
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import mlflow
 import pandas as pd
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from ..data import schema as s
@@ -46,14 +48,9 @@ def monitor_window(ctx: Context) -> dict[str, Any]:
     champion = require_alias(client, name, CHAMPION, NO_CHAMPION_HINT)
     baseline = _load_baseline(champion)
 
-    predictions = ctx.tables.read(names.predictions)
-    batch_id = predictions.agg(F.max(BATCH_ID)).first()[0]
-    if batch_id is None:
-        raise MonitoringError(
-            f"'{ctx.tables.full_name(names.predictions)}' is empty: run `inference` first."
-        )
+    batch_id, scored = scored_window(ctx)
     labels = ctx.tables.read(names.raw_labels).select(s.TRANSACTION_ID, cfg.model.target)
-    window = predictions.filter(F.col(BATCH_ID) == batch_id).join(labels, s.TRANSACTION_ID, "left")
+    window = scored.join(labels, s.TRANSACTION_ID, "left")
     aggregates = window_aggregates(
         window, baseline, cfg.model.target, rules.score_bins, cfg.inference.decision_threshold
     )
@@ -92,6 +89,31 @@ def monitor_window(ctx: Context) -> dict[str, Any]:
     if status != OK and rules.webhook_url:
         _notify(rules.webhook_url, {"model": name, "version": str(champion.version), **summary})
     return summary
+
+
+def scored_window(ctx: Context) -> tuple[str, DataFrame]:
+    """The window `monitor` judges (monitoring.source) and its id: the newest batch of
+    `inference`, or the last inference.window_days days of transactions `stream` scored."""
+    names, days = ctx.config.tables, ctx.config.inference.window_days
+    if ctx.config.monitoring.source == "batch":
+        table, step = names.predictions, "inference"
+    else:
+        table, step = names.stream_predictions, "stream"
+    missing = f"'{ctx.tables.full_name(table)}' is empty: run `{step}` first."
+    if not ctx.tables.exists(table):
+        raise MonitoringError(missing)
+    predictions = ctx.tables.read(table)
+    if step == "inference":
+        batch_id = predictions.agg(F.max(BATCH_ID)).first()[0]
+        if batch_id is None:
+            raise MonitoringError(missing)
+        return batch_id, predictions.filter(F.col(BATCH_ID) == batch_id)
+    last = predictions.agg(F.max(F.to_date(s.EVENT_TS))).first()[0]
+    if last is None:
+        raise MonitoringError(missing)
+    first = last - timedelta(days=days - 1)
+    day = F.to_date(s.EVENT_TS)
+    return f"stream-{last.isoformat()}", predictions.filter(day.between(first, last))
 
 
 def latest_window(ctx: Context) -> tuple[str, str] | None:
