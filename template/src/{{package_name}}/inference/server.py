@@ -30,7 +30,6 @@ from typing import Any
 
 import mlflow.pyfunc
 import numpy as np
-import pandas as pd
 import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -152,14 +151,10 @@ class Shadow:
         self._thread.start()
 
     def submit(self, records: list[dict], request_id: str, key: str | None) -> None:
-        ids = record_ids(records, s.TRANSACTION_ID)
+        """Queue a request; its inputs are checked and framed with its batch's, on the shadow's
+        thread (one DataFrame per batch, not one per request on the answer's path)."""
         try:
-            frame = frame_of(records, self.model.inputs)
-        except BadRequestError as bad:  # inputs the challenger takes and the champion does not
-            log.warning("the shadow model cannot score a request: %s", bad.message)
-            return
-        try:
-            self._queue.put_nowait((frame, request_id, key, ids))
+            self._queue.put_nowait((records, request_id, key))
         except queue.Full:
             self.skipped += 1
 
@@ -181,23 +176,38 @@ class Shadow:
                     break
             self._score(batch)
 
-    def _score(self, batch: list[tuple[pd.DataFrame, str, str | None, list]]) -> None:
+    def _score(self, batch: list[tuple[list[dict], str, str | None]]) -> None:
         model = self.model
         try:
+            frame = frame_of([r for records, _, _ in batch for r in records], model.inputs)
+        except BadRequestError:  # some request lacks inputs the challenger takes: leave it out
+            batch = [queued for queued in batch if self._takes(queued[0])]
+            if not batch:
+                return
+            frame = frame_of([r for records, _, _ in batch for r in records], model.inputs)
+        try:
             started = time.perf_counter()
-            frames = pd.concat([queued[0] for queued in batch], ignore_index=True)
-            scores = np.asarray(model.model.predict(frames))[:, 1].tolist()
+            scores = np.asarray(model.model.predict(frame))[:, 1].tolist()
             latency = (time.perf_counter() - started) * 1000
         except Exception:  # the shadow never answers, so its failure is logged, not returned
             log.exception("the shadow model %s v%s failed on a batch", model.name, model.version)
             return
         start = 0
-        for frame, request_id, key, ids in batch:
-            mine = scores[start : start + len(frame)]
-            start += len(frame)
+        for records, request_id, key in batch:
+            mine = scores[start : start + len(records)]
+            start += len(records)
+            ids = record_ids(records, s.TRANSACTION_ID)
             self.record(
                 entry(request_id, key, self.strategy, model.role, model, False, mine, latency, ids)
             )
+
+    def _takes(self, records: list[dict]) -> bool:
+        try:
+            frame_of(records, self.model.inputs)
+        except BadRequestError as bad:  # inputs the challenger takes and the champion does not
+            log.warning("the shadow model cannot score a request: %s", bad.message)
+            return False
+        return True
 
 
 def create_app(models: Models | Served, request_log: RequestLog | None = None) -> Starlette:

@@ -23,6 +23,7 @@ from ..data import schema as s
 from ..inference.scoring import MODEL_VERSION, PREDICTED, PROBABILITY
 from ..registry import CHALLENGER, CHAMPION
 from .drift import INFO, MetricRow
+from .stats import ks, psi
 
 KIND = "challenger"
 # metric -> what it measures (the HTML report's readers see the names)
@@ -30,11 +31,14 @@ METRICS = (
     "scored_rows",  # rows the challenger scored in this comparison
     "agreement",  # share of the rows both models scored that they decide alike
     "mean_score_delta",  # challenger minus champion, mean P(fraud)
+    "score_psi",  # how far apart the two score distributions are (deciles of P(fraud))
+    "score_ks",  # largest gap between the two scores' cumulative distributions
     "flagged_share_delta",  # challenger minus champion, share flagged
     "precision_delta",  # on the labelled rows
     "recall_delta",  # on the labelled rows
 )
 KEY, SCORE, DECISION, LABEL, ARM = "key", "p", "d", "y", "arm"
+SCORE_BINS = 10  # P(fraud) in tenths: each model's score distribution as a histogram
 
 
 def challenger_rows(window: DataFrame, shadow: DataFrame, target: str) -> list[MetricRow]:
@@ -125,16 +129,28 @@ def compared(champion: DataFrame, challenger: DataFrame, feature: str) -> list[M
     both = champion.select(KEY, F.col(DECISION).alias("d1")).join(
         challenger.select(KEY, F.col(DECISION).alias("d2")), KEY
     )
+    histograms = _score_histograms(arms)
     values = {
         "scored_rows": float(theirs["rows"]),
         "agreement": both.agg(F.avg((F.col("d1") == F.col("d2")).cast("double"))).first()[0],
         "mean_score_delta": _delta(mine, theirs, "score"),
+        "score_psi": psi(*histograms) if mine is not None else None,
+        "score_ks": ks(*histograms) if mine is not None else None,
         "flagged_share_delta": _delta(mine, theirs, "flagged"),
         "precision_delta": _rate_delta(mine, theirs, "flagged_labelled"),
         "recall_delta": _rate_delta(mine, theirs, "frauds"),
     }
     nan = float("nan")
     return [MetricRow(feature, KIND, m, _float(values[m]), nan, nan, INFO) for m in METRICS]
+
+
+def _score_histograms(arms: DataFrame) -> tuple[list[int], list[int]]:
+    """Rows per tenth of P(fraud), of the champion's arm and of the challenger's."""
+    tenth = F.least(F.floor(F.col(SCORE) * SCORE_BINS), F.lit(SCORE_BINS - 1)).cast("int")
+    counts = ([0] * SCORE_BINS, [0] * SCORE_BINS)
+    for row in arms.groupBy(ARM, tenth.alias("bin")).count().collect():  # at most 20 rows
+        counts[row[ARM]][row["bin"]] = row["count"]
+    return counts
 
 
 def _delta(mine, theirs, column: str) -> float | None:

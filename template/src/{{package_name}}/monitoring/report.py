@@ -28,6 +28,9 @@ METRIC_MEANINGS = {
     "online shadow; a canary's arms score different customers: no data)",
     "mean_score_delta": "challenger's mean P(fraud) minus the champion's, over the rows each "
     "scored",
+    "score_psi": "population stability index between the two models' score distributions (in "
+    "tenths of P(fraud)): 0 when they score alike, above 0.25 a large difference",
+    "score_ks": "largest gap between the two models' cumulative score distributions (0 to 1)",
     "flagged_share_delta": "challenger's share of flagged transactions minus the champion's",
     "precision_delta": "challenger's precision minus the champion's, on the labelled rows",
     "recall_delta": "challenger's recall minus the champion's, on the labelled rows",
