@@ -38,7 +38,7 @@ OTHER_VARIANTS = [name for name in SLOW_SCENARIOS if name != "default"]
 SETUP_TIMEOUT = 1800
 TESTS_TIMEOUT = 3600  # the whole project suite on Spark Connect: tens of minutes on 2 cores
 PIPELINE_TIMEOUT = 600
-INSPECT_TIMEOUT = 300
+INSPECT_TIMEOUT = 600
 # `run all` of the other variants: the sizes the projects' own integration tests use
 SMALL_DATA = [
     "data.n_transactions=6000",
@@ -61,6 +61,10 @@ builder = (
     .config("spark.ui.enabled", "false")
     .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
     .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+    # Delta's log replay in one task, not 50 per table (the project's local default too): at
+    # load, 50 tasks per table of a dozen tables took most of the time limit
+    .config("spark.databricks.delta.snapshotPartitions", "1")
+    .config("spark.ui.showConsoleProgress", "false")
 )
 spark = configure_spark_with_delta_pip(builder).getOrCreate()
 root = pathlib.Path(".local")
