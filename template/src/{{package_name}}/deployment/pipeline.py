@@ -77,7 +77,7 @@ def promote_challenger(ctx: Context) -> dict[str, Any]:
             "the alias, then promote."
         )
     why = f"{name} v{challenger.version}, the challenger,"
-    return {**_switch(ctx, challenger, champion, why), "traffic": f"{seen}"}
+    return {**_switch(ctx, challenger, champion, why), "traffic": seen}
 
 
 def _switch(

@@ -86,9 +86,6 @@ class Served:
         object.__setattr__(self, "score", raw_fraud_score(self.model))
 
 
-Champion = Served  # the name callers used before the challenger could be served
-
-
 @dataclass
 class Models:
     """What serves: the champion, the challenger when the strategy needs one and it loaded, and

@@ -16,8 +16,7 @@ import hashlib
 from dataclasses import dataclass
 
 from ..config import TrafficConfig
-
-CHAMPION, CHALLENGER = "champion", "challenger"
+from ..registry import CHALLENGER, CHAMPION  # a role is the alias of the model that plays it
 
 
 def bucket(key: object) -> float:

@@ -8,8 +8,8 @@
 
 Rows of kind `challenger`, status `info`: they describe the challenger and never change the
 window's status, which is about the champion that serves. Precision and recall need labels:
-until then they are "no data". Each comparison is one Spark aggregation plus one join, so only
-numbers reach the driver.
+until then they are "no data". Each comparison is one Spark aggregation (rates and score
+histograms per arm) plus one join (agreement), so only numbers reach the driver.
 """
 
 from __future__ import annotations
@@ -109,6 +109,7 @@ def compared(champion: DataFrame, challenger: DataFrame, feature: str) -> list[M
     """Rates of each arm (columns KEY, SCORE, DECISION, LABEL) and, on the keys both scored,
     their agreement. [] when the challenger scored nothing."""
     labelled = F.col(LABEL).isNotNull()
+    tenth = F.least(F.floor(F.col(SCORE) * SCORE_BINS), F.lit(SCORE_BINS - 1))
     arms = champion.withColumn(ARM, F.lit(0)).unionByName(challenger.withColumn(ARM, F.lit(1)))
     per_arm = {
         r[ARM]: r
@@ -120,6 +121,7 @@ def compared(champion: DataFrame, challenger: DataFrame, feature: str) -> list[M
             F.sum(F.when(labelled, F.col(DECISION) * F.col(LABEL))).alias("hits"),
             F.sum(F.when(labelled, F.col(DECISION))).alias("flagged_labelled"),
             F.sum(F.when(labelled, F.col(LABEL))).alias("frauds"),
+            *[F.count(F.when(tenth == b, True)).alias(f"tenth_{b}") for b in range(SCORE_BINS)],
         )
         .collect()  # two rows
     }
@@ -129,13 +131,14 @@ def compared(champion: DataFrame, challenger: DataFrame, feature: str) -> list[M
     both = champion.select(KEY, F.col(DECISION).alias("d1")).join(
         challenger.select(KEY, F.col(DECISION).alias("d2")), KEY
     )
-    histograms = _score_histograms(arms)
+    # no champion arm (canary traffic all met the challenger): nothing to compare against
+    tenths = None if mine is None else (_tenths(mine), _tenths(theirs))
     values = {
         "scored_rows": float(theirs["rows"]),
         "agreement": both.agg(F.avg((F.col("d1") == F.col("d2")).cast("double"))).first()[0],
         "mean_score_delta": _delta(mine, theirs, "score"),
-        "score_psi": psi(*histograms) if mine is not None else None,
-        "score_ks": ks(*histograms) if mine is not None else None,
+        "score_psi": None if tenths is None else psi(*tenths),
+        "score_ks": None if tenths is None else ks(*tenths),
         "flagged_share_delta": _delta(mine, theirs, "flagged"),
         "precision_delta": _rate_delta(mine, theirs, "flagged_labelled"),
         "recall_delta": _rate_delta(mine, theirs, "frauds"),
@@ -144,13 +147,9 @@ def compared(champion: DataFrame, challenger: DataFrame, feature: str) -> list[M
     return [MetricRow(feature, KIND, m, _float(values[m]), nan, nan, INFO) for m in METRICS]
 
 
-def _score_histograms(arms: DataFrame) -> tuple[list[int], list[int]]:
-    """Rows per tenth of P(fraud), of the champion's arm and of the challenger's."""
-    tenth = F.least(F.floor(F.col(SCORE) * SCORE_BINS), F.lit(SCORE_BINS - 1)).cast("int")
-    counts = ([0] * SCORE_BINS, [0] * SCORE_BINS)
-    for row in arms.groupBy(ARM, tenth.alias("bin")).count().collect():  # at most 20 rows
-        counts[row[ARM]][row["bin"]] = row["count"]
-    return counts
+def _tenths(arm) -> list[int]:
+    """An arm's rows per tenth of P(fraud): its score distribution."""
+    return [arm[f"tenth_{b}"] for b in range(SCORE_BINS)]
 
 
 def _delta(mine, theirs, column: str) -> float | None:

@@ -65,7 +65,8 @@ def monitor_window(ctx: Context) -> dict[str, Any]:
     rows += fairness_rows(gaps, cfg.fairness)
     status = worst([r.status for r in rows])
     # the challenger's comparisons describe it, never judge the window: no status
-    rows += _challenger_rows(ctx, window, batch_id) + _online_rows(ctx, str(champion.version))
+    online = _online_rows(ctx, labels, str(champion.version))
+    rows += _challenger_rows(ctx, window, batch_id) + online
     labelled = sum(aggregates["label"]["counts"])
     title = f"Monitoring {name} v{champion.version}, window {batch_id}"
     report = render_report(title, status, rows, baseline, aggregates)
@@ -94,24 +95,25 @@ def monitor_window(ctx: Context) -> dict[str, Any]:
 def scored_window(ctx: Context) -> tuple[str, DataFrame]:
     """The window `monitor` judges (monitoring.source) and its id: the newest batch of
     `inference`, or the last inference.window_days days of transactions `stream` scored."""
-    names, days = ctx.config.tables, ctx.config.inference.window_days
+    names = ctx.config.tables
     if ctx.config.monitoring.source == "batch":
-        table, step = names.predictions, "inference"
-    else:
-        table, step = names.stream_predictions, "stream"
-    missing = f"'{ctx.tables.full_name(table)}' is empty: run `{step}` first."
-    predictions = ctx.tables.read(table)  # absent: an error naming the step that writes it
-    if step == "inference":
+        # absent: the adapter's error names the step that writes it
+        predictions = ctx.tables.read(names.predictions)
         batch_id = predictions.agg(F.max(BATCH_ID)).first()[0]
         if batch_id is None:
-            raise MonitoringError(missing)
+            raise MonitoringError(_empty(ctx, names.predictions, "inference"))
         return batch_id, predictions.filter(F.col(BATCH_ID) == batch_id)
-    last = predictions.agg(F.max(F.to_date(s.EVENT_TS))).first()[0]
-    if last is None:
-        raise MonitoringError(missing)
-    first = last - timedelta(days=days - 1)
+    predictions = ctx.tables.read(names.stream_predictions)
     day = F.to_date(s.EVENT_TS)
+    last = predictions.agg(F.max(day)).first()[0]
+    if last is None:
+        raise MonitoringError(_empty(ctx, names.stream_predictions, "stream"))
+    first = last - timedelta(days=ctx.config.inference.window_days - 1)
     return f"stream-{last.isoformat()}", predictions.filter(day.between(first, last))
+
+
+def _empty(ctx: Context, table: str, step: str) -> str:
+    return f"'{ctx.tables.full_name(table)}' is empty: run `{step}` first."
 
 
 def latest_window(ctx: Context) -> tuple[str, str] | None:
@@ -163,15 +165,15 @@ def _challenger_rows(ctx: Context, window, batch_id: str) -> list[MetricRow]:
     return challenger_rows(window, shadow, ctx.config.model.target)
 
 
-def _online_rows(ctx: Context, champion: str) -> list[MetricRow]:
+def _online_rows(ctx: Context, labels: DataFrame, champion: str) -> list[MetricRow]:
     """The inference log's comparisons (`serve` under canary or shadow), over the same days as a
-    batch (inference.window_days), with the labels that have arrived."""
+    batch (inference.window_days), with the `labels` that have arrived."""
     cfg, names = ctx.config, ctx.config.tables
     if not ctx.tables.exists(names.inference_log):
         return []
     return online_rows(
         ctx.tables.read(names.inference_log).filter(F.col("model_name") == ctx.tracking.model_name),
-        ctx.tables.read(names.raw_labels).select(s.TRANSACTION_ID, cfg.model.target),
+        labels,
         cfg.model.target,
         champion,
         cfg.inference.decision_threshold,

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 PREFIX, TABLE, VERSION = "lineage", "table", "version"
 
 
-def source_lineage(ctx: Context, tables: list[str]) -> dict[str, str]:
+def lineage_tags(ctx: Context, tables: list[str]) -> dict[str, str]:
     """The tags naming each of `tables` and the Delta version about to be read."""
     lineage = {}
     for table in tables:

@@ -20,7 +20,7 @@ from .dataset import FeatureSet, feature_columns, time_split, training_set
 from .evaluate import classification_metrics
 from .explain import REFERENCE_KEY, log_global_importance, reference_values
 from .handoff import record_registration
-from .lineage import source_lineage as lineage_tags
+from .lineage import lineage_tags
 from .model import build_model
 from .packaging import input_example, model_signature, nullable_features, pip_requirements
 
