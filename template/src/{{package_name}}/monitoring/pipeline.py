@@ -65,8 +65,8 @@ def monitor_window(ctx: Context) -> dict[str, Any]:
     rows += fairness_rows(gaps, cfg.fairness)
     status = worst([r.status for r in rows])
     # the challenger's comparisons describe it, never judge the window: no status
-    online = _online_rows(ctx, labels, str(champion.version))
-    rows += _challenger_rows(ctx, window, batch_id) + online
+    rows += _challenger_rows(ctx, window, batch_id)
+    rows += _online_rows(ctx, labels, str(champion.version))
     labelled = sum(aggregates["label"]["counts"])
     title = f"Monitoring {name} v{champion.version}, window {batch_id}"
     report = render_report(title, status, rows, baseline, aggregates)
