@@ -141,7 +141,10 @@ def install(tmp_path_factory, run_command, uv) -> Callable[[str], Path]:
             copier = [uv, "tool", "run", f"copier=={version('copier')}", "copy", "--trust"]
             where = ["--defaults", "--vcs-ref", "HEAD", "--data-file", str(answers), str(REPO_ROOT)]
             run_command(folder, [*copier, *where, str(project)], SETUP_TIMEOUT)
-            run_command(project, [uv, "sync", "--locked"], SETUP_TIMEOUT)
+            # .pyc files made at install, as a laptop's Python caches them after its first
+            # import: where PYTHONDONTWRITEBYTECODE is set (CI images, this repo's CI) every
+            # process would otherwise compile mlflow, pyspark and sklearn again, seconds each
+            run_command(project, [uv, "sync", "--locked", "--compile-bytecode"], SETUP_TIMEOUT)
             installed[scenario] = project
         return installed[scenario]
 
