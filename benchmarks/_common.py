@@ -31,7 +31,23 @@ FOREIGN_ENV_VARIABLES = (
 
 def machine() -> str:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{platform.machine()}, {cores} cores, Python {platform.python_version()}"
+    return (
+        f"{platform.machine()}, {cores} cores, Python {platform.python_version()}, "
+        f"a 10M-step Python loop in {core_speed():.2f} s"
+    )
+
+
+def core_speed() -> float:
+    """Seconds for a fixed pure-Python loop: one core's speed, to compare figures across VMs.
+
+    VMs of the same size differ: quiet, `run all` took 83.5 s on one and 108 s on
+    another (docs/benchmarks.md, session 12).
+    """
+    started = time.perf_counter()
+    total = 0
+    for step in range(10_000_000):
+        total += step
+    return time.perf_counter() - started
 
 
 def load_average() -> float:
