@@ -38,10 +38,8 @@ def machine() -> str:
 
 
 def core_speed() -> float:
-    """Seconds for a fixed pure-Python loop: one core's speed, to compare figures across VMs.
-
-    VMs of the same size differ: quiet, `run all` took 83.5 s on one and 108 s on
-    another (docs/benchmarks.md, session 12).
+    """Seconds for a fixed pure-Python loop: one core's speed. Quiet VMs of the same size
+    differ by up to 2x (docs/benchmarks.md), so compare figures across VMs with this beside them.
     """
     started = time.perf_counter()
     total = 0
